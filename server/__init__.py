@@ -1,0 +1,3 @@
+"""Bridgechat: pairs strangers across social divides on a prompt they both chose."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,93 @@
+"""create_app(settings): wires store, broker, hub and routes; owns background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import mimetypes
+from collections.abc import AsyncIterator, Awaitable, Callable
+from importlib import resources
+from pathlib import Path
+
+from aiohttp import WSCloseCode, web
+
+from server import web as handlers
+from server.broker import Broker
+from server.broker.memory import MemoryBroker
+from server.deck import load_deck
+from server.hub import Hub
+from server.settings import Settings
+from server.store import Store, sqlite_url
+
+log = logging.getLogger("bridgechat.app")
+
+# Some distributions map .js to application/javascript or nothing at all.
+mimetypes.add_type("text/javascript", ".js")
+mimetypes.add_type("application/json", ".json")
+mimetypes.add_type("image/svg+xml", ".svg")
+
+
+def static_root(settings: Settings) -> Path:
+    if settings.static_dir is not None:
+        return settings.static_dir.resolve()
+    packaged = Path(str(resources.files("server"))) / "client_web"
+    if packaged.is_dir():
+        return packaged.resolve()
+    # An editable install or a checkout: client_web/ sits beside server/.
+    return (Path(__file__).resolve().parent.parent / "client_web").resolve()
+
+
+def make_broker(settings: Settings) -> Broker:
+    if settings.redis:
+        raise SystemExit("--redis is not available yet in this version; run without it")
+    return MemoryBroker(history=settings.history)
+
+
+async def every(seconds: float, job: Callable[[], Awaitable[None]], name: str) -> None:
+    """Run `job` forever; a failing round is logged and the next one runs."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await job()
+        except Exception:
+            log.exception("background job failed", extra={"what": name})
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application()
+    app[handlers.SETTINGS] = settings
+    app[handlers.SOCKETS] = set()
+    app[handlers.STATIC] = static_root(settings)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        store = Store(settings.database or sqlite_url(settings.data_dir))
+        hub = Hub(settings, store, make_broker(settings), load_deck(settings.deck))
+        await hub.start()
+        app[handlers.HUB] = hub
+        tasks = [
+            asyncio.create_task(every(settings.tick, hub.match_tick, "match")),
+            asyncio.create_task(every(1.0, hub.housekeeping, "housekeeping")),
+        ]
+        yield
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        await hub.stop()
+        store.close()
+
+    async def going_away(app: web.Application) -> None:
+        sockets: set[web.WebSocketResponse] = app[handlers.SOCKETS]
+        for ws in tuple(sockets):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+
+    app.cleanup_ctx.append(lifecycle)
+    app.on_shutdown.append(going_away)
+    app.on_response_prepare.append(handlers.security_headers)
+    app.router.add_get("/healthz", handlers.healthz)
+    app.router.add_get("/ws", handlers.member_socket)
+    app.router.add_get("/{tail:.*}", handlers.static_file)
+    return app

@@ -1,0 +1,81 @@
+"""Message franking: a tag on every relayed message, checked when reported.
+
+The server keeps no message text. Each `message` frame carries
+tag = HMAC-SHA256(key, [room, seq, from, ts, text]) under a secret key that
+rotates; a reporter submits the frames as received and the server checks
+each tag, so evidence cannot be forged and nothing is stored before a
+report. Once a key is retired, messages tagged with it can no longer be
+verified: that is the retention limit for reportable evidence, by design.
+
+Pure: keys come in as bytes (the caller draws them from its CSPRNG).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import struct
+from dataclasses import dataclass, field
+
+import msgspec
+
+KEY_BYTES = 32
+_KID = struct.Struct(">I")
+_canonical = msgspec.json.Encoder()
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@dataclass(slots=True)
+class FrankingKeys:
+    """The current key and the retired ones that still verify, by key id."""
+
+    keys: dict[int, bytes] = field(default_factory=dict)
+    created: dict[int, float] = field(default_factory=dict)
+    current: int = 0
+
+    def rotate(self, key: bytes, now: float) -> int:
+        """Make `key` the one that signs from now on; older keys still verify."""
+        if len(key) < KEY_BYTES:
+            raise ValueError("franking keys must be at least 32 bytes")
+        kid = self.current + 1
+        self.keys[kid] = key
+        self.created[kid] = now
+        self.current = kid
+        return kid
+
+    def retire_before(self, cutoff: float) -> list[int]:
+        """Forget keys (other than the current one) created before `cutoff`."""
+        old = [k for k, t in self.created.items() if t < cutoff and k != self.current]
+        for kid in old:
+            del self.keys[kid]
+            del self.created[kid]
+        return old
+
+    def tag(self, room: str, seq: int, sender: str, ts: str, text: str) -> str:
+        """Tag one message under the current key."""
+        key = self.keys[self.current]
+        mac = hmac.digest(key, _canonical.encode([room, seq, sender, ts, text]), hashlib.sha256)
+        return _b64(_KID.pack(self.current) + mac)
+
+    def verify(self, room: str, seq: int, sender: str, ts: str, text: str, tag: str) -> bool:
+        """True only if `tag` was made by a key we still hold for exactly these fields."""
+        try:
+            raw = _unb64(tag)
+        except (binascii.Error, ValueError):
+            return False
+        if len(raw) != _KID.size + hashlib.sha256().digest_size:
+            return False
+        key = self.keys.get(_KID.unpack(raw[: _KID.size])[0])
+        if key is None:
+            return False
+        mac = hmac.digest(key, _canonical.encode([room, seq, sender, ts, text]), hashlib.sha256)
+        return hmac.compare_digest(mac, raw[_KID.size :])

@@ -1,0 +1,354 @@
+"""The v1 wire protocol: decode and validate client frames, encode server frames.
+
+Pure: no I/O. The contract is shared/protocol.md; docs/protocol.md lists
+every error code and what this server adds. A frame that fails to decode
+becomes a `ProtocolError` carrying a stable code and plain words, never an
+exception that could take the connection's other state with it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta, Struct, field
+
+VERSION = 1
+MAX_FRAME_BYTES = 16 * 1024
+# Larger frames are refused by the transport itself (close 1009).
+MAX_MESSAGE_BYTES = 64 * 1024
+MAX_TEXT = 2000
+
+RoomId = Annotated[str, Meta(min_length=1, max_length=64)]
+ClientId = Annotated[str, Meta(min_length=1, max_length=64)]
+Stance = Literal["agree", "disagree", "unsure"]
+Mode = Literal["bridge", "language_buddy", "generations"]
+
+
+class Code(StrEnum):
+    """Stable error codes; docs/protocol.md explains each."""
+
+    HELLO_REQUIRED = "hello_required"
+    ALREADY_WELCOMED = "already_welcomed"
+    UNSUPPORTED_VERSION = "unsupported_version"
+    UNKNOWN_TOKEN = "unknown_token"
+    SUSPENDED = "suspended"
+    BAD_JSON = "bad_json"
+    BAD_FRAME = "bad_frame"
+    UNKNOWN_TYPE = "unknown_type"
+    TOO_LARGE = "too_large"
+    TOO_MANY_ERRORS = "too_many_errors"
+    BAD_PROFILE = "bad_profile"
+    UNKNOWN_PROMPT = "unknown_prompt"
+    BAD_LANGUAGE = "bad_language"
+    ALREADY_QUEUED = "already_queued"
+    NOT_QUEUED = "not_queued"
+    INVITE_REQUIRED = "invite_required"
+    UNKNOWN_ROOM = "unknown_room"
+    NOT_IN_ROOM = "not_in_room"
+    ROOM_CLOSED = "room_closed"
+    TEXT_EMPTY = "text_empty"
+    TEXT_TOO_LONG = "text_too_long"
+    RATE_LIMITED = "rate_limited"
+    INTERNAL_ERROR = "internal_error"
+
+
+PLAIN_WORDS: dict[Code, str] = {
+    Code.HELLO_REQUIRED: "Say hello first: the first message must be of type hello.",
+    Code.ALREADY_WELCOMED: "You have already said hello on this connection.",
+    Code.UNSUPPORTED_VERSION: "This server speaks protocol version 1.",
+    Code.UNKNOWN_TOKEN: "We do not know that sign-in token. Start afresh with token null.",
+    Code.SUSPENDED: "Your account is suspended by a moderator.",
+    Code.BAD_JSON: "That message was not valid JSON.",
+    Code.BAD_FRAME: "That message is not shaped as the protocol expects.",
+    Code.UNKNOWN_TYPE: "That message type does not exist.",
+    Code.TOO_LARGE: "That message is too large (the limit is 16 KiB).",
+    Code.TOO_MANY_ERRORS: "Too many messages could not be understood; closing the connection.",
+    Code.BAD_PROFILE: "A profile answer does not match the questions offered.",
+    Code.UNKNOWN_PROMPT: "One of the chosen prompts is not available.",
+    Code.BAD_LANGUAGE: "Languages must be two-letter codes such as en or de.",
+    Code.ALREADY_QUEUED: "You are already waiting for a partner.",
+    Code.NOT_QUEUED: "You are not waiting for a partner.",
+    Code.INVITE_REQUIRED: "This programme needs an invite code to join.",
+    Code.UNKNOWN_ROOM: "That conversation does not exist.",
+    Code.NOT_IN_ROOM: "You are not in that conversation.",
+    Code.ROOM_CLOSED: "That conversation has ended.",
+    Code.TEXT_EMPTY: "The message is empty.",
+    Code.TEXT_TOO_LONG: "The message is too long (the limit is 2,000 characters).",
+    Code.RATE_LIMITED: "You are sending too fast. Wait a moment and try again.",
+    Code.INTERNAL_ERROR: "Something went wrong on our side. Your conversation is safe; try again.",
+}
+
+
+class ProtocolError(Exception):
+    """A client frame or action was refused; becomes an `error` frame."""
+
+    def __init__(self, code: Code, message: str | None = None, ref: str | None = None) -> None:
+        super().__init__(code.value)
+        self.code = code
+        self.message = message or PLAIN_WORDS[code]
+        self.ref = ref
+
+
+# -- client to server -------------------------------------------------------
+
+class _In(Struct, tag_field="type", forbid_unknown_fields=False):
+    pass
+
+
+class Hello(_In, tag="hello"):
+    v: int
+    token: str | None = None
+    lang: Annotated[str, Meta(max_length=35)] | None = None
+
+
+class Join(_In, tag="join"):
+    prompts: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(min_length=1, max_length=5)]
+    languages: Annotated[list[Annotated[str, Meta(max_length=8)]], Meta(min_length=1, max_length=5)]
+    profile: dict[str, str] = {}
+    stances: dict[str, Stance] = {}
+    mode: Mode = "bridge"
+    group: Annotated[int, Meta(ge=2, le=4)] = 2
+    # Added: languages being learned (language_buddy); `languages` are spoken fluently.
+    learning: Annotated[list[Annotated[str, Meta(max_length=8)]], Meta(max_length=5)] = []
+    invite: Annotated[str, Meta(max_length=64)] | None = None
+
+
+class LeaveQueue(_In, tag="leave_queue"):
+    pass
+
+
+class Send(_In, tag="send"):
+    room: RoomId
+    id: ClientId
+    text: str
+
+
+class Typing(_In, tag="typing"):
+    room: RoomId
+
+
+class Resume(_In, tag="resume"):
+    room: RoomId
+    after: Annotated[int, Meta(ge=0)]
+
+
+class Leave(_In, tag="leave"):
+    room: RoomId
+
+
+class Report(_In, tag="report"):
+    room: RoomId
+    reason: Annotated[str, Meta(min_length=1, max_length=32)]
+    messages: Annotated[list[dict[str, Any]], Meta(max_length=50)] = []
+    note: Annotated[str, Meta(max_length=1000)] | None = None
+
+
+class Block(_In, tag="block"):
+    room: RoomId
+
+
+class Feedback(_In, tag="feedback"):
+    room: RoomId
+    common_ground: Annotated[int, Meta(ge=1, le=5)]
+    again: bool
+
+
+ClientFrame = Hello | Join | LeaveQueue | Send | Typing | Resume | Leave | Report | Block | Feedback
+CLIENT_TYPES = frozenset(
+    t.__struct_config__.tag for t in ClientFrame.__args__
+)
+_decoder: msgspec.json.Decoder[ClientFrame] = msgspec.json.Decoder(ClientFrame)
+
+
+def decode(data: str | bytes) -> ClientFrame:
+    """Decode one client frame or raise ProtocolError with the stable code."""
+    # A code point is at most 4 UTF-8 bytes, so short strings skip the encode.
+    if len(data) > MAX_FRAME_BYTES // 4 and len(
+        data.encode() if isinstance(data, str) else data
+    ) > MAX_FRAME_BYTES:
+        raise ProtocolError(Code.TOO_LARGE)
+    try:
+        return _decoder.decode(data)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise _classify(data, exc) from None
+
+
+def _classify(data: str | bytes, exc: Exception) -> ProtocolError:
+    """Work out why a frame failed; only bad frames pay for this second parse."""
+    try:
+        obj = msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        return ProtocolError(Code.BAD_JSON)
+    if not isinstance(obj, dict):
+        return ProtocolError(Code.BAD_FRAME, "A message must be a JSON object with a type.")
+    ref = obj.get("id") if isinstance(obj.get("id"), str) else None
+    kind = obj.get("type")
+    if not isinstance(kind, str):
+        return ProtocolError(Code.BAD_FRAME, "A message needs a string field `type`.", ref)
+    if kind not in CLIENT_TYPES:
+        return ProtocolError(Code.UNKNOWN_TYPE, f"There is no message type {kind[:40]!r}.", ref)
+    detail = str(exc).replace("$.", "")
+    return ProtocolError(Code.BAD_FRAME, f"The {kind} message is not valid: {detail}.", ref)
+
+
+def clean_text(text: str) -> str:
+    """Trim a chat message and check its length in code points."""
+    text = text.strip()
+    if not text:
+        raise ProtocolError(Code.TEXT_EMPTY)
+    if len(text) > MAX_TEXT:
+        raise ProtocolError(Code.TEXT_TOO_LONG)
+    return text
+
+
+def iso(t: float) -> str:
+    """ISO 8601 in UTC with milliseconds, as every `ts` on the wire."""
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# -- server to client -------------------------------------------------------
+
+class _Out(Struct, tag_field="type"):
+    pass
+
+
+class PromptInfo(Struct):
+    id: str
+    text: str
+    lang: str = "en"
+
+
+class DimensionInfo(Struct):
+    id: str
+    label: str
+    buckets: list[str]
+    sensitive: bool = False
+
+
+class Alias(Struct):
+    alias: str
+
+
+class MatchedPrompt(Struct):
+    id: str
+    text: str
+
+
+class Matched(_Out, tag="matched"):
+    room: str
+    prompt: MatchedPrompt
+    members: list[Alias]
+    you: str
+    because: list[str]
+    ends_at: str | None = None
+
+
+class Welcome(_Out, tag="welcome"):
+    member: str
+    token: str | None
+    prompts: list[PromptInfo]
+    dimensions: list[DimensionInfo]
+    rooms: list[Matched] = []
+
+
+class Queued(_Out, tag="queued"):
+    ticket: str
+    waiting: int
+    eta_s: float | None = None
+
+
+class LeftQueue(_Out, tag="left_queue"):
+    ticket: str
+
+
+class Message(_Out, tag="message"):
+    room: str
+    seq: int
+    from_: str = field(name="from")
+    text: str = ""
+    ts: str = ""
+    tag: str = ""
+
+
+class Ack(_Out, tag="ack"):
+    id: str
+    seq: int
+    ts: str
+
+
+class Left(_Out, tag="left"):
+    room: str
+    from_: str = field(name="from")
+
+
+class TypingOut(_Out, tag="typing"):
+    room: str
+    from_: str = field(name="from")
+
+
+class Stage(_Out, tag="stage"):
+    room: str
+    stage: Literal["icebreaker", "discuss", "reflect"]
+    card: str
+
+
+class Resumed(_Out, tag="resumed"):
+    room: str
+    seq: int
+    complete: bool
+
+
+class Away(_Out, tag="away"):
+    room: str
+    from_: str = field(name="from")
+
+
+class Back(_Out, tag="back"):
+    room: str
+    from_: str = field(name="from")
+
+
+CloseReason = Literal["left", "blocked", "timeout", "moderator", "suspended"]
+
+
+class Closed(_Out, tag="closed"):
+    room: str
+    reason: CloseReason
+
+
+class Reported(_Out, tag="reported"):
+    report: str
+    verified: int
+
+
+class Thanks(_Out, tag="thanks"):
+    pass
+
+
+class Error(_Out, tag="error", omit_defaults=True):
+    code: str
+    message: str
+    ref: str | None = None
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def encode(frame: _Out) -> bytes:
+    """Encode a server frame as UTF-8 JSON bytes."""
+    return _encoder.encode(frame)
+
+
+def error_frame(err: ProtocolError) -> bytes:
+    return encode(Error(err.code.value, err.message, err.ref))
+
+
+def parse_message(obj: dict[str, Any]) -> Message:
+    """Read back a `message` frame a member submits as report evidence."""
+    try:
+        return msgspec.convert(obj, Message)
+    except msgspec.ValidationError as exc:
+        raise ProtocolError(Code.BAD_FRAME, f"A reported message is not valid: {exc}.") from None

@@ -1,0 +1,11 @@
+"""The store: what is kept on disk. See base.py for what that is and is not."""
+
+from server.store.base import sqlite_url
+from server.store.members import Block, Member, MemberStore, PromptRow, hash_token
+
+
+class Store(MemberStore):
+    """Every table and method of the store, on one engine."""
+
+
+__all__ = ["Block", "Member", "PromptRow", "Store", "hash_token", "sqlite_url"]

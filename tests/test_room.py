@@ -1,0 +1,105 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from server.protocol import Code, ProtocolError
+from server.room import AWAY, GONE, PRESENT, IllegalTransition, Room
+
+
+def room() -> Room:
+    return Room.open("r1", "home", [("m1", "Calm Heron"), ("m2", "Brave Fox")], now=0.0)
+
+
+def test_seq_numbers_count_up_per_room() -> None:
+    r = room()
+    assert [r.send("m1", "a", 1.0).seq, r.send("m2", "b", 2.0).seq, r.send("m1", "c", 3.0).seq] \
+        == [1, 2, 3]
+
+
+def test_resend_with_same_id_gets_original_seq_and_time() -> None:
+    r = room()
+    first = r.send("m1", "a", 1.0)
+    r.send("m2", "x", 2.0)
+    again = r.send("m1", "a", 5.0)
+    assert (again.seq, again.ts, again.fresh) == (first.seq, first.ts, False)
+    assert r.seq == 2
+
+
+def test_ids_are_per_member() -> None:
+    r = room()
+    assert r.send("m1", "a", 1.0).fresh and r.send("m2", "a", 1.0).fresh
+
+
+def test_stranger_cannot_send() -> None:
+    with pytest.raises(ProtocolError) as e:
+        room().send("m3", "a", 1.0)
+    assert e.value.code is Code.NOT_IN_ROOM
+
+
+def test_leave_closes_a_pair_and_tells_the_other() -> None:
+    r = room()
+    d = r.leave("m1", "left", 4.0)
+    assert (d.alias, d.notify, d.closed, r.closed) == ("Calm Heron", ("m2",), True, "left")
+    with pytest.raises(ProtocolError) as e:
+        r.send("m2", "z", 5.0)
+    assert e.value.code is Code.ROOM_CLOSED
+    with pytest.raises(ProtocolError) as e:
+        r.send("m1", "z", 5.0)
+    assert e.value.code is Code.NOT_IN_ROOM
+
+
+def test_group_of_three_stays_open_when_one_leaves() -> None:
+    r = Room.open("r", "p", [("a", "A"), ("b", "B"), ("c", "C")], 0.0)
+    d = r.leave("a", "left", 1.0)
+    assert not d.closed and r.is_open and set(d.notify) == {"b", "c"}
+    assert r.send("b", "1", 2.0).seq == 1
+
+
+def test_dropped_member_is_away_until_grace_then_gone() -> None:
+    r = room()
+    assert r.drop("m2", now=10.0, grace=5.0)
+    assert r.seats["m2"].state is AWAY
+    assert r.expire(14.9) == []
+    [d] = r.expire(15.0)
+    assert (d.member, d.reason, d.closed) == ("m2", "timeout", True)
+    assert r.seats["m2"].state is GONE
+
+
+def test_rejoin_within_grace_keeps_the_seat() -> None:
+    r = room()
+    r.drop("m2", 10.0, 5.0)
+    assert r.rejoin("m2")
+    assert r.seats["m2"].state is PRESENT
+    assert r.expire(100.0) == []
+
+
+def test_away_member_cannot_send_but_can_come_back() -> None:
+    r = room()
+    r.drop("m1", 0.0, 60.0)
+    # Away means the socket is gone; a send can only come after a rejoin.
+    assert not r.drop("m1", 1.0, 60.0)
+    assert r.rejoin("m1") and not r.rejoin("m1")
+
+
+def test_illegal_transition_changes_nothing() -> None:
+    r = room()
+    seat = r.seats["m1"]
+    with pytest.raises(IllegalTransition):
+        r._move(seat, "rejoin")
+    assert seat.state is PRESENT
+
+
+def test_room_needs_distinct_aliases() -> None:
+    with pytest.raises(ValueError):
+        Room.open("r", "p", [("a", "X"), ("b", "X")], 0.0)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["m1", "m2"]), st.sampled_from("abcdef")),
+                max_size=40))
+def test_seq_is_gapless_and_each_id_numbered_once(sends: list[tuple[str, str]]) -> None:
+    r = room()
+    numbered: dict[tuple[str, str], int] = {}
+    for t, (m, cid) in enumerate(sends):
+        got = r.send(m, cid, float(t))
+        assert numbered.setdefault((m, cid), got.seq) == got.seq
+    assert sorted(numbered.values()) == list(range(1, len(numbered) + 1))
