@@ -15,9 +15,9 @@ import random
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
@@ -27,7 +27,7 @@ from server.broker import Broker
 from server.deck import Deck, Prompt
 from server.franking import KEY_BYTES, FrankingKeys
 from server.limits import TokenBucket, WindowCounter
-from server.protocol import Code, ProtocolError
+from server.protocol import CloseReason, Code, ProtocolError
 from server.room import GONE, Departure, Room
 from server.settings import Settings
 from server.store import Store, hash_token
@@ -67,6 +67,49 @@ class RoomMeta:
     because: dict[str, list[str]]
     divides: tuple[str, ...]
     again: dict[str, bool] = field(default_factory=dict)
+    record: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportDraft:
+    """A member's report with only the evidence whose franking tags checked out."""
+
+    room: str
+    prompt: str
+    reason: str
+    note: str | None
+    reporter: str
+    evidence: tuple[protocol.Message, ...]
+    # Member ids behind the verified messages: whom a suspension applies to.
+    authors: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RoomRecord:
+    """What a closed room leaves for aggregate figures: no member ids, no text."""
+
+    prompt: str
+    day: str
+    size: int
+    divides: tuple[str, ...]
+    seconds: float
+    messages: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    ticket: str
+    prompts: tuple[str, ...]
+    languages: tuple[str, ...]
+    mode: str
+    waited_s: float
+
+
+ReportSink = Callable[[ReportDraft], Awaitable[str]]
+RecordSink = Callable[[RoomRecord], Awaitable[str | None]]
+FeedbackSink = Callable[[str, int, bool], Awaitable[None]]
+InviteCheck = Callable[[str | None], Awaitable[bool]]
 
 
 def today() -> str:
@@ -94,6 +137,13 @@ class Hub:
         self.rng = random.Random()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         self.listeners: list[Callable[[str], None]] = []
+        self.suspended: dict[str, float] = {}
+        self.paused: set[str] = set()
+        # Hooks that moderation and privacy modules plug in; None: feature off.
+        self.report_sink: ReportSink | None = None
+        self.record_sink: RecordSink | None = None
+        self.feedback_sink: FeedbackSink | None = None
+        self.invite_check: InviteCheck | None = None
 
     # -- plumbing -------------------------------------------------------------
 
@@ -173,6 +223,7 @@ class Hub:
             if row is None:
                 raise ProtocolError(Code.UNKNOWN_TOKEN)
             if row.suspended_until is not None and row.suspended_until > time.time():
+                self.suspended[row.id] = row.suspended_until
                 raise ProtocolError(Code.SUSPENDED)
             member = row.id
             await self.db(self.store.touch_member, member, today())
@@ -218,7 +269,7 @@ class Hub:
 
     def check_join(self, f: protocol.Join) -> None:
         for p in f.prompts:
-            if p not in self.prompts:
+            if p not in self.prompts or p in self.paused:
                 raise ProtocolError(Code.UNKNOWN_PROMPT)
         for lang in (*f.languages, *f.learning):
             if not LANGUAGE.match(lang):
@@ -232,9 +283,13 @@ class Hub:
                 raise ProtocolError(Code.BAD_FRAME, "A stance must be on one of your prompts.")
 
     async def join(self, sess: Session, member: str, f: protocol.Join) -> None:
+        if self.suspended.get(member, 0.0) > time.time():
+            raise ProtocolError(Code.SUSPENDED)
         if member in self.queued:
             raise ProtocolError(Code.ALREADY_QUEUED)
         self.check_join(f)
+        if self.invite_check is not None and not await self.invite_check(f.invite):
+            raise ProtocolError(Code.INVITE_REQUIRED)
         ticket = matching.Ticket(
             id=secrets.token_urlsafe(12), member=member,
             prompts=tuple(dict.fromkeys(f.prompts)), languages=tuple(dict.fromkeys(f.languages)),
@@ -269,6 +324,9 @@ class Hub:
     async def match_tick(self) -> None:
         """One batch round over the whole pool."""
         pool = await self.broker.tickets()
+        if self.paused:
+            pool = [replace(t, prompts=kept) for t in pool
+                    if (kept := tuple(p for p in t.prompts if p not in self.paused))]
         if len(pool) < 2:
             return
         result = matching.match_round(pool, time.time(), self.deck.dimensions,
@@ -385,6 +443,12 @@ class Hub:
     async def room_closed(self, room: Room) -> None:
         for m in room.seats:
             self.member_rooms.get(m, set()).discard(room.id)
+        meta = self.meta.get(room.id)
+        if meta is not None and self.record_sink is not None:
+            meta.record = await self.record_sink(RoomRecord(
+                prompt=room.prompt, day=today(), size=len(room.seats), divides=meta.divides,
+                seconds=(room.closed_at or time.time()) - room.created, messages=room.seq,
+                reason=room.closed or "left"))
         log.info("room closed", extra={"reason": room.closed})
         self.changed("rooms")
 
@@ -393,26 +457,130 @@ class Hub:
         if not room.has_member(member):
             raise ProtocolError(Code.NOT_IN_ROOM)
         meta = self.meta[room.id]
+        first = member not in meta.again
         meta.again[member] = f.again
         if len(room.seats) == 2 and all(meta.again.get(m) for m in room.seats):
             self.again.add(frozenset(room.seats))
+        if first and meta.record is not None and self.feedback_sink is not None:
+            await self.feedback_sink(meta.record, f.common_ground, f.again)
         self.push(sess, protocol.Thanks())
 
     async def report(self, sess: Session, member: str, f: protocol.Report) -> None:
         room = self.room(f.room)
         if not room.has_member(member):
             raise ProtocolError(Code.NOT_IN_ROOM)
-        mine = room.seats[member].alias
-        verified = 0
-        seen: set[int] = set()
-        for raw in f.messages:
-            m = protocol.parse_message(raw)
-            if m.room != room.id or m.from_ == mine or m.seq in seen:
+        if self.report_sink is None:
+            raise ProtocolError(Code.INTERNAL_ERROR, "Reports are not enabled on this server.")
+        evidence = self.verify_evidence(room, member, f.messages)
+        by_alias = {s.alias: s.member for s in room.seats.values()}
+        draft = ReportDraft(
+            room=room.id, prompt=room.prompt, reason=f.reason, note=f.note, reporter=member,
+            evidence=evidence, authors=tuple(sorted({by_alias[m.from_] for m in evidence})),
+        )
+        report_id = await self.report_sink(draft)
+        self.push(sess, protocol.Reported(report=report_id, verified=len(evidence)))
+
+    def verify_evidence(self, room: Room, reporter: str,
+                        raw: list[dict[str, object]]) -> tuple[protocol.Message, ...]:
+        """Messages the reporter received in this room whose tags check out, once each."""
+        mine = room.seats[reporter].alias
+        aliases = {s.alias for s in room.seats.values()}
+        kept: dict[int, protocol.Message] = {}
+        for obj in raw:
+            m = protocol.parse_message(obj)
+            if (m.room != room.id or m.from_ == mine or m.from_ not in aliases
+                    or m.seq in kept or not 0 < m.seq <= room.seq):
                 continue
             if self.keys.verify(m.room, m.seq, m.from_, m.ts, m.text, m.tag):
-                seen.add(m.seq)
-                verified += 1
-        self.push(sess, protocol.Reported(report=secrets.token_urlsafe(12), verified=verified))
+                kept[m.seq] = m
+        return tuple(kept[k] for k in sorted(kept))
+
+    # -- powers for moderators and members' rights ----------------------------
+
+    async def queue_view(self) -> list[QueueEntry]:
+        """The waiting pool as moderators see it: no profile values, no member ids."""
+        now = time.time()
+        entries = [QueueEntry(t.id, t.prompts, t.languages, t.mode, round(now - t.since, 1))
+                   for t in await self.broker.tickets()]
+        return sorted(entries, key=lambda e: -e.waited_s)
+
+    def live_rooms(self) -> int:
+        return sum(1 for r in self.rooms.values() if r.is_open)
+
+    async def end_room(self, room_id: str, reason: CloseReason = "moderator") -> bool:
+        room = self.rooms.get(room_id)
+        if room is None or not room.is_open:
+            return False
+        told = room.close(reason, time.time())
+        await self.publish(told, protocol.Closed(room=room.id, reason=reason))
+        await self.room_closed(room)
+        return True
+
+    async def suspend(self, member: str, until: float | None) -> None:
+        """Suspend (until a time, inf for good) or lift (None); a suspended member is cut off."""
+        await self.db(self.store.set_suspension, member, until)
+        if until is None:
+            self.suspended.pop(member, None)
+            return
+        self.suspended[member] = until
+        for room_id in sorted(self.member_rooms.get(member, ())):
+            await self.end_room(room_id, "suspended")
+        await self.cut_off(member, protocol.ProtocolError(Code.SUSPENDED))
+
+    async def cut_off(self, member: str, err: ProtocolError) -> None:
+        """Withdraw the member's ticket and close their socket after a clear error."""
+        ticket = self.queued.pop(member, None)
+        if ticket is not None:
+            await self.broker.remove_ticket(ticket.id)
+            self.changed("queue")
+        sess = self.sessions.pop(member, None)
+        if sess is not None:
+            sess.replaced = True
+            sess.conn.push(protocol.error_frame(err))
+            sess.conn.close_soon(4003, err.code.value)
+
+    async def warn(self, member: str, message: str) -> None:
+        await self.broker.publish([member], protocol.encode(
+            protocol.Notice(level="warning", message=message)))
+
+    async def set_prompt(self, prompt: Prompt, active: bool) -> None:
+        """Add, change, retire (active False) a prompt."""
+        await self.db(self.store.set_prompt, prompt, active)
+        if active:
+            self.prompts[prompt.id] = prompt
+        else:
+            self.prompts.pop(prompt.id, None)
+
+    def pause_prompt(self, prompt_id: str, paused: bool) -> None:
+        """A paused prompt stays listed but takes no new members and makes no new rooms."""
+        (self.paused.add if paused else self.paused.discard)(prompt_id)
+
+    async def export(self, member: str) -> dict[str, object] | None:
+        """Everything held about a member: the store's row and what is in RAM now."""
+        stored = await self.db(self.store.export_member, member)
+        if stored is None:
+            return None
+        ticket = self.queued.get(member)
+        stored["waiting_ticket"] = None if ticket is None else {
+            "prompts": list(ticket.prompts), "languages": list(ticket.languages),
+            "learning": list(ticket.learning), "profile": dict(ticket.profile),
+            "stances": dict(ticket.stances), "mode": ticket.mode, "group": ticket.group,
+        }
+        stored["rooms"] = [{"room": r, "alias": self.rooms[r].seats[member].alias}
+                           for r in sorted(self.member_rooms.get(member, ()))]
+        return stored
+
+    async def erase(self, member: str) -> None:
+        """Art. 17: leave every room, drop the ticket and socket, delete every row."""
+        for room_id in sorted(self.member_rooms.get(member, ())):
+            room = self.rooms[room_id]
+            if room.seats[member].state is not GONE and room.is_open:
+                await self.depart(room, room.leave(member, "left", time.time()))
+        await self.cut_off(member, ProtocolError(Code.UNKNOWN_TOKEN, "Your data was erased."))
+        self.blocked = {p for p in self.blocked if member not in p}
+        self.again = {p for p in self.again if member not in p}
+        self.suspended.pop(member, None)
+        await self.db(self.store.erase_member, member)
 
     # -- housekeeping -----------------------------------------------------------
 

@@ -328,6 +328,13 @@ class Thanks(_Out, tag="thanks"):
     pass
 
 
+class Notice(_Out, tag="notice"):
+    """Added: a plain message from the moderators, e.g. a warning after a report."""
+
+    level: Literal["info", "warning"]
+    message: str
+
+
 class Error(_Out, tag="error", omit_defaults=True):
     code: str
     message: str

@@ -60,6 +60,42 @@ class MemberStore(StoreBase):
                 s.add(m)
                 s.commit()
 
+    def set_suspension(self, member_id: str, until: float | None) -> bool:
+        """Suspend until a time (inf: indefinitely) or lift it with None."""
+        with Session(self.engine) as s:
+            m = s.get(Member, member_id)
+            if m is None:
+                return False
+            m.suspended_until = until
+            s.add(m)
+            s.commit()
+            return True
+
+    def erase_member(self, member_id: str) -> None:
+        """Delete the member and every block naming them (Art. 17)."""
+        with Session(self.engine) as s:
+            for b in s.exec(select(Block).where(
+                or_(col(Block.blocker) == member_id, col(Block.blocked) == member_id)
+            )).all():
+                s.delete(b)
+            m = s.get(Member, member_id)
+            if m is not None:
+                s.delete(m)
+            s.commit()
+
+    def export_member(self, member_id: str) -> dict[str, object] | None:
+        """Everything the store holds about one member (Art. 20)."""
+        with Session(self.engine) as s:
+            m = s.get(Member, member_id)
+            if m is None:
+                return None
+            blocked = s.exec(select(Block).where(col(Block.blocker) == member_id)).all()
+            return {
+                "member": m.id, "created_day": m.created_day, "seen_day": m.seen_day,
+                "suspended_until": m.suspended_until, "token": "not kept (only its SHA-256 hash)",
+                "blocked": sorted(b.blocked for b in blocked),
+            }
+
     # -- blocks ---------------------------------------------------------------
 
     def add_block(self, blocker: str, blocked: str) -> None:
@@ -93,3 +129,11 @@ class MemberStore(StoreBase):
         with Session(self.engine) as s:
             rows = s.exec(select(PromptRow).where(col(PromptRow.active))).all()
             return [Prompt(r.id, r.text, r.lang) for r in rows]
+
+    def set_prompt(self, prompt: Prompt, active: bool) -> None:
+        """Add a prompt, or change its text or whether members can choose it."""
+        with Session(self.engine) as s:
+            row = s.get(PromptRow, prompt.id) or PromptRow(id=prompt.id, text=prompt.text)
+            row.text, row.lang, row.active = prompt.text, prompt.lang, active
+            s.add(row)
+            s.commit()
