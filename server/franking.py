@@ -42,6 +42,12 @@ class FrankingKeys:
     created: dict[int, float] = field(default_factory=dict)
     current: int = 0
 
+    def load(self, keys: dict[int, tuple[bytes, float]]) -> None:
+        """Take the shared set of keys (from the broker); the newest one signs."""
+        self.keys = {k: v[0] for k, v in keys.items()}
+        self.created = {k: v[1] for k, v in keys.items()}
+        self.current = max(keys, default=0)
+
     def rotate(self, key: bytes, now: float) -> int:
         """Make `key` the one that signs from now on; older keys still verify."""
         if len(key) < KEY_BYTES:

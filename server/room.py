@@ -17,11 +17,12 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from server.protocol import CloseReason, Code, ProtocolError
 
 # How many client message ids per member a room remembers for idempotency.
-IDS_REMEMBERED = 512
+IDS_REMEMBERED = 100
 
 
 class SeatState(Enum):
@@ -73,6 +74,20 @@ class Departure:
     reason: CloseReason
     notify: tuple[str, ...]
     closed: bool
+
+
+@dataclass(slots=True)
+class RoomMeta:
+    """What a room carries beside its state machine: for welcome, reports and records."""
+
+    prompt: str
+    prompt_text: str
+    # member id -> the reasons shown to that member
+    because: dict[str, list[str]]
+    # Every dimension crossed, for aggregate records only (never shown per member).
+    divides: tuple[str, ...]
+    again: dict[str, bool] = field(default_factory=dict)
+    record: str | None = None
 
 
 @dataclass(slots=True)
@@ -182,6 +197,27 @@ class Room:
         told = tuple(s.member for s in self.seated())
         self.closed, self.closed_at = reason, now
         return told
+
+    # -- snapshots, for a broker that keeps rooms outside this process ---------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Plain data that `restore` turns back into an equal room."""
+        return {
+            "id": self.id, "prompt": self.prompt, "created": self.created, "seq": self.seq,
+            "closed": self.closed, "closed_at": self.closed_at,
+            "seats": [[s.member, s.alias, s.state.value, s.away_until,
+                       [[k, v[0], v[1]] for k, v in s.sent.items()]]
+                      for s in self.seats.values()],
+        }
+
+    @classmethod
+    def restore(cls, data: dict[str, Any]) -> Room:
+        seats = {}
+        for member, alias, state, away_until, sent in data["seats"]:
+            seats[member] = Seat(member, alias, SeatState(state), away_until,
+                                 OrderedDict((k, (seq, ts)) for k, seq, ts in sent))
+        return cls(data["id"], data["prompt"], seats, data["created"], data["seq"],
+                   data["closed"], data["closed_at"])
 
     def _after_departure(self, seat: Seat, reason: CloseReason, now: float) -> Departure:
         remaining = tuple(s.member for s in self.seated())

@@ -10,8 +10,9 @@ from pathlib import Path
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from server import protocol
-from server.hub import Hub, Session
+from server.hub import Hub
 from server.limits import TokenBucket, WindowCounter
+from server.node import Session
 from server.protocol import Code, ProtocolError
 from server.settings import Settings
 
@@ -123,6 +124,8 @@ async def on_text(hub: Hub, sess: Session, data: str) -> None:
     try:
         await hub.handle(sess, frame)
     except ProtocolError as err:
+        if err.ref is None:
+            err.ref = getattr(frame, "id", None)
         if err.code is Code.HELLO_REQUIRED:
             on_bad(sess, err)
         else:

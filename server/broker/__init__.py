@@ -1,20 +1,27 @@
 """The broker: what nodes share while members are online.
 
 One `typing.Protocol`, two implementations: `memory.MemoryBroker` for the
-embedded single node, and a Redis broker for many nodes. Everything here
-lives in RAM only (message frames for resume, waiting tickets with their
-profile answers) and is gone when the room closes or the ticket leaves.
-Delivery is at most once; a member who missed frames asks for `resume`.
+embedded single node, `redis.RedisBroker` for many nodes. Everything here
+lives in RAM only (waiting tickets with their profile answers, room state,
+message frames for resume, franking keys) and is gone when the room closes
+or the ticket leaves. Delivery is at most once; a member who missed frames
+asks for `resume`.
+
+Room state is changed through `change_room(room, fn)`: the broker loads the
+room, applies the pure `fn` from server/room.py, and saves it atomically,
+so both brokers run the very same room rules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from server.matching import Ticket
+from server.room import Room, RoomMeta
 
-# Called on this node for every frame addressed to one of the members.
+T = TypeVar("T")
+# Called on this node for every frame addressed to one of its members.
 Deliver = Callable[[str, bytes], None]
 
 
@@ -24,6 +31,9 @@ class Broker(Protocol):
 
     async def close(self) -> None: ...
 
+    async def ready(self) -> bool:
+        """Can this node reach what it shares with others right now?"""
+
     # -- waiting pool -----------------------------------------------------
     async def add_ticket(self, ticket: Ticket) -> None: ...
 
@@ -32,9 +42,49 @@ class Broker(Protocol):
 
     async def tickets(self) -> list[Ticket]: ...
 
+    async def lead(self, node: str, ttl: float) -> bool:
+        """Hold (or renew) the one matcher lock; False while another node holds it."""
+
     # -- fan-out ------------------------------------------------------------
+    async def subscribe(self, member: str) -> None:
+        """This node now delivers the member's frames."""
+
+    async def unsubscribe(self, member: str) -> None: ...
+
     async def publish(self, members: Sequence[str], frame: bytes) -> None:
         """Deliver one encoded frame to each member, wherever connected."""
+
+    async def orphans(self) -> list[str]:
+        """Members whose node stopped answering; each is returned once, then forgotten."""
+
+    # -- rooms --------------------------------------------------------------
+    async def create_room(self, room: Room, meta: RoomMeta) -> None: ...
+
+    async def room(self, room_id: str) -> Room | None: ...
+
+    async def meta(self, room_id: str) -> RoomMeta | None: ...
+
+    async def change_room(self, room_id: str, fn: Callable[[Room], T]) -> T:
+        """Apply `fn` to the room and save it atomically; ProtocolError leaves it unchanged."""
+
+    async def change_meta(self, room_id: str, fn: Callable[[RoomMeta], T]) -> T: ...
+
+    async def member_rooms(self, member: str) -> set[str]:
+        """Rooms the member has a seat in (present or away)."""
+
+    async def unseat(self, room_id: str, members: Sequence[str]) -> None:
+        """These members no longer count the room as theirs."""
+
+    async def end_room(self, room_id: str, keep_history: float, keep_room: float) -> None:
+        """A closed room: history kept `keep_history` s for resume, the room `keep_room` s."""
+
+    async def open_rooms(self) -> list[str]: ...
+
+    async def note_away(self, room_id: str, until: float) -> None:
+        """Someone in this room is away until `until` (wall-clock seconds)."""
+
+    async def due_away(self, now: float) -> list[str]:
+        """Rooms with someone whose grace may have run out; each returned once."""
 
     # -- short room history, for resume -------------------------------------
     async def remember(self, room: str, seq: int, frame: bytes) -> None: ...
@@ -42,9 +92,22 @@ class Broker(Protocol):
     async def replay(self, room: str, after: int) -> tuple[list[bytes], bool]:
         """Frames with seq > after in order, and False if some were lost."""
 
-    async def forget(self, room: str) -> None: ...
-
-    # -- pairs recently matched (not twice within the repeat window) ---------
+    # -- pairs: recently matched (not twice within the window), meet again ------
     async def note_pairs(self, pairs: Sequence[frozenset[str]], ttl: float) -> None: ...
 
     async def recent_pairs(self) -> frozenset[frozenset[str]]: ...
+
+    async def note_again(self, pair: frozenset[str]) -> None: ...
+
+    async def again_pairs(self) -> frozenset[frozenset[str]]: ...
+
+    async def forget_member(self, member: str) -> None:
+        """Erase the member from pairs and meet-again offers."""
+
+    # -- franking keys, shared so any node can verify any node's tags ---------
+    async def franking_keys(self) -> dict[int, tuple[bytes, float]]:
+        """Key id -> (key, created); empty until a node adds one."""
+
+    async def add_franking_key(self, key: bytes, now: float) -> None: ...
+
+    async def retire_franking_keys(self, before: float) -> None: ...

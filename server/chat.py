@@ -1,0 +1,194 @@
+"""Room handlers: send, typing, resume, leave, block, feedback, report, expiry.
+
+Every change to a room goes through `broker.change_room` with a pure method
+of server/room.py, so one node or many run the same rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from server import protocol
+from server.node import Node, ReportDraft, RoomRecord, Session, today
+from server.protocol import Code, ProtocolError
+from server.room import AWAY, GONE, Departure, Room
+
+log = logging.getLogger("bridgechat.chat")
+TYPING_EVERY = 1.0
+
+
+class Chat(Node):
+    async def room(self, room_id: str) -> Room:
+        room = await self.broker.room(room_id)
+        if room is None:
+            raise ProtocolError(Code.UNKNOWN_ROOM)
+        return room
+
+    async def send(self, sess: Session, member: str, f: protocol.Send) -> None:
+        text = protocol.clean_text(f.text)
+        now = time.time()
+
+        def number(room: Room) -> tuple[Room, Any]:
+            seat = room.seat(member)
+            if f.id not in seat.sent and not sess.bucket.take(time.monotonic()):
+                raise ProtocolError(Code.RATE_LIMITED, ref=f.id)
+            return room, (room.send(member, f.id, now), seat.alias, room.others(member))
+
+        room, (got, alias, others) = await self.broker.change_room(f.room, number)
+        ts = protocol.iso(got.ts)
+        if got.fresh:
+            tag = self.keys.tag(room.id, got.seq, alias, ts, text)
+            frame = protocol.encode(protocol.Message(
+                room=room.id, seq=got.seq, from_=alias, text=text, ts=ts, tag=tag))
+            await self.broker.remember(room.id, got.seq, frame)
+            await self.broker.publish(others, frame)
+        self.push(sess, protocol.Ack(id=f.id, seq=got.seq, ts=ts))
+
+    async def typing(self, sess: Session, member: str, f: protocol.Typing) -> None:
+        room = await self.room(f.room)
+        seat = room.seat(member)
+        now = time.monotonic()
+        if now - sess.typed_at >= TYPING_EVERY:
+            sess.typed_at = now
+            await self.publish(room.others(member),
+                               protocol.TypingOut(room=room.id, from_=seat.alias))
+
+    async def resume(self, sess: Session, member: str, f: protocol.Resume) -> None:
+        room = await self.room(f.room)
+        seat = room.seats.get(member)
+        if seat is None or seat.state is GONE:
+            raise ProtocolError(Code.NOT_IN_ROOM)
+        frames, complete = await self.broker.replay(room.id, f.after)
+        for frame in frames:
+            sess.conn.push(frame)
+        if not frames and room.seq > f.after:
+            complete = False
+        self.push(sess, protocol.Resumed(room=room.id, seq=room.seq, complete=complete))
+
+    async def leave(self, sess: Session, member: str, f: protocol.Leave) -> None:
+        now = time.time()
+        await self.depart(await self.broker.change_room(
+            f.room, lambda room: (room, room.leave(member, "left", now))))
+
+    async def block(self, sess: Session, member: str, f: protocol.Block) -> None:
+        now = time.time()
+        room, d = await self.broker.change_room(
+            f.room, lambda room: (room, room.leave(member, "blocked", now)))
+        for other in room.seats:
+            if other != member:
+                await self.db(self.store.add_block, member, other)
+        await self.depart((room, d))
+
+    async def depart(self, change: tuple[Room, Departure]) -> None:
+        """Tell the leaver and the others; close the room below two members."""
+        room, d = change
+        await self.broker.unseat(room.id, [d.member])
+        await self.publish([d.member], protocol.Closed(room=room.id, reason=d.reason))
+        await self.publish(d.notify, protocol.Left(room=room.id, from_=d.alias))
+        if d.closed:
+            await self.publish(d.notify, protocol.Closed(room=room.id, reason=d.reason))
+            await self.room_closed(room)
+
+    async def room_closed(self, room: Room) -> None:
+        """Free the seats, keep the room for reports a while, leave an anonymous record."""
+        await self.broker.unseat(room.id, list(room.seats))
+        await self.broker.end_room(room.id, self.settings.grace_period,
+                                   self.settings.report_window)
+        meta = await self.broker.meta(room.id)
+        if meta is not None and self.record_sink is not None:
+            record = await self.record_sink(RoomRecord(
+                prompt=room.prompt, day=today(), size=len(room.seats), divides=meta.divides,
+                seconds=(room.closed_at or time.time()) - room.created, messages=room.seq,
+                reason=room.closed or "left"))
+
+            def keep(m: Any) -> None:
+                m.record = record
+
+            await self.broker.change_meta(room.id, keep)
+        log.info("room closed", extra={"reason": room.closed})
+        self.changed("rooms")
+
+    async def feedback(self, sess: Session, member: str, f: protocol.Feedback) -> None:
+        room = await self.room(f.room)
+        if not room.has_member(member):
+            raise ProtocolError(Code.NOT_IN_ROOM)
+
+        def vote(meta: Any) -> tuple[bool, str | None]:
+            first = member not in meta.again
+            meta.again[member] = f.again
+            return first, meta.record
+
+        first, record = await self.broker.change_meta(room.id, vote)
+        meta = await self.broker.meta(room.id)
+        if meta is not None and len(room.seats) == 2 and all(
+                meta.again.get(m) for m in room.seats):
+            await self.broker.note_again(frozenset(room.seats))
+        if first and record is not None and self.feedback_sink is not None:
+            await self.feedback_sink(record, f.common_ground, f.again)
+        self.push(sess, protocol.Thanks())
+
+    async def report(self, sess: Session, member: str, f: protocol.Report) -> None:
+        room = await self.room(f.room)
+        if not room.has_member(member):
+            raise ProtocolError(Code.NOT_IN_ROOM)
+        if self.report_sink is None:
+            raise ProtocolError(Code.INTERNAL_ERROR, "Reports are not enabled on this server.")
+        evidence = self.verify_evidence(room, member, f.messages)
+        by_alias = {s.alias: s.member for s in room.seats.values()}
+        draft = ReportDraft(
+            room=room.id, prompt=room.prompt, reason=f.reason, note=f.note, reporter=member,
+            evidence=evidence, authors=tuple(sorted({by_alias[m.from_] for m in evidence})),
+        )
+        report_id = await self.report_sink(draft)
+        self.push(sess, protocol.Reported(report=report_id, verified=len(evidence)))
+
+    def verify_evidence(self, room: Room, reporter: str,
+                        raw: list[dict[str, Any]]) -> tuple[protocol.Message, ...]:
+        """Messages the reporter received in this room whose tags check out, once each."""
+        mine = room.seats[reporter].alias
+        aliases = {s.alias for s in room.seats.values()}
+        kept: dict[int, protocol.Message] = {}
+        for obj in raw:
+            m = protocol.parse_message(obj)
+            if (m.room != room.id or m.from_ == mine or m.from_ not in aliases
+                    or m.seq in kept or not 0 < m.seq <= room.seq):
+                continue
+            if self.keys.verify(m.room, m.seq, m.from_, m.ts, m.text, m.tag):
+                kept[m.seq] = m
+        return tuple(kept[k] for k in sorted(kept))
+
+    # -- presence ----------------------------------------------------------------
+
+    async def drop_member(self, member: str) -> None:
+        """The member's socket is gone: others see `away`; the seat waits a grace period."""
+        now, grace = time.time(), self.settings.grace_period
+        for room_id in sorted(await self.broker.member_rooms(member)):
+            try:
+                room, dropped = await self.broker.change_room(
+                    room_id, lambda room: (room, room.drop(member, now, grace)))
+            except ProtocolError:
+                continue
+            if dropped:
+                await self.broker.note_away(room_id, now + grace)
+                await self.publish(room.others(member),
+                                   protocol.Away(room=room_id, from_=room.seats[member].alias))
+
+    async def expire_rooms(self) -> None:
+        """Members away past their grace are gone; orphans of a dead node are away."""
+        for member in await self.broker.orphans():
+            await self.drop_member(member)
+        now = time.time()
+        for room_id in await self.broker.due_away(now):
+            try:
+                room, gone = await self.broker.change_room(
+                    room_id, lambda room: (room, room.expire(now)))
+            except ProtocolError:
+                continue
+            for d in gone:
+                await self.depart((room, d))
+            later = [s.away_until for s in room.seats.values()
+                     if s.state is AWAY and s.away_until is not None]
+            if later and room.is_open:
+                await self.broker.note_away(room_id, min(later))

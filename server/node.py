@@ -1,0 +1,192 @@
+"""This node's state and plumbing, shared by the hub's handler modules.
+
+`Node` holds what one process knows: its live sessions, the store, the
+broker, the franking keys mirrored from the broker, and the hooks other
+modules plug in (moderation, privacy). The handlers live in hub.py
+(sessions and queue), chat.py (rooms) and powers.py (moderators and
+members' rights); each is a mixin over this class.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol, TypeVar
+
+from server import matching, protocol
+from server.broker import Broker
+from server.deck import Deck, Prompt
+from server.franking import KEY_BYTES, FrankingKeys
+from server.limits import TokenBucket, WindowCounter
+from server.protocol import ProtocolError
+from server.settings import Settings
+from server.store import Store
+
+log = logging.getLogger("bridgechat.hub")
+T = TypeVar("T")
+# A frame starting with this is an order to this node, never sent to a member:
+# cut the member off after sending them the error frame that follows it.
+CUT = b"!cut "
+
+
+class Conn(Protocol):
+    """What the hub needs of a member's connection."""
+
+    def push(self, frame: bytes) -> None:
+        """Queue a frame; never blocks (a slow consumer is dropped instead)."""
+
+    def close_soon(self, code: int, reason: str) -> None: ...
+
+
+@dataclass(slots=True)
+class Session:
+    """One connection's state; a bad frame never touches it."""
+
+    conn: Conn
+    member: str | None = None
+    replaced: bool = False
+    bucket: TokenBucket = field(default_factory=lambda: TokenBucket(5.0, 30.0))
+    bad: WindowCounter = field(default_factory=lambda: WindowCounter(30, 60.0))
+    typed_at: float = 0.0
+    ticket: matching.Ticket | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportDraft:
+    """A member's report with only the evidence whose franking tags checked out."""
+
+    room: str
+    prompt: str
+    reason: str
+    note: str | None
+    reporter: str
+    evidence: tuple[protocol.Message, ...]
+    # Member ids behind the verified messages: whom a suspension applies to.
+    authors: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RoomRecord:
+    """What a closed room leaves for aggregate figures: no member ids, no text."""
+
+    prompt: str
+    day: str
+    size: int
+    divides: tuple[str, ...]
+    seconds: float
+    messages: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    ticket: str
+    prompts: tuple[str, ...]
+    languages: tuple[str, ...]
+    mode: str
+    waited_s: float
+
+
+ReportSink = Callable[[ReportDraft], Awaitable[str]]
+RecordSink = Callable[[RoomRecord], Awaitable[str | None]]
+FeedbackSink = Callable[[str, int, bool], Awaitable[None]]
+InviteCheck = Callable[[str | None], Awaitable[bool]]
+
+
+def today() -> str:
+    return datetime.now(UTC).date().isoformat()
+
+
+class Node:
+    def __init__(self, settings: Settings, store: Store, broker: Broker, deck: Deck) -> None:
+        self.settings = settings
+        self.store = store
+        self.broker = broker
+        self.deck = deck
+        self.id = secrets.token_hex(6)
+        self.prompts: dict[str, Prompt] = {}
+        self.paused: set[str] = set()
+        self.keys = FrankingKeys()
+        self.sessions: dict[str, Session] = {}
+        self.suspended: dict[str, float] = {}
+        self.policy = matching.Policy(bridge_wait=settings.bridge_wait,
+                                      max_wait=settings.max_wait)
+        self.rng = random.Random()
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        self.listeners: list[Callable[[str], None]] = []
+        # ticket id -> blocks touching its member, loaded once per ticket
+        self.blocks_cache: dict[str, set[frozenset[str]]] = {}
+        # Hooks that moderation and privacy modules plug in; None: feature off.
+        self.report_sink: ReportSink | None = None
+        self.record_sink: RecordSink | None = None
+        self.feedback_sink: FeedbackSink | None = None
+        self.invite_check: InviteCheck | None = None
+
+    async def db(self, fn: Callable[..., T], *args: object) -> T:
+        """Run a store call on the store's own thread, so the loop never waits on disk."""
+        return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
+
+    async def start(self) -> None:
+        await self.db(self.store.seed_prompts, self.deck.prompts)
+        self.prompts = {p.id: p for p in await self.db(self.store.active_prompts)}
+        await self.broker.start(self.deliver)
+        await self.sync_keys()
+
+    async def stop(self) -> None:
+        await self.broker.close()
+        self._db.shutdown(wait=True)
+
+    async def sync_keys(self) -> None:
+        """Mirror the shared franking keys; the first node up makes the first key."""
+        keys = await self.broker.franking_keys()
+        if not keys:
+            await self.broker.add_franking_key(secrets.token_bytes(KEY_BYTES), time.time())
+            keys = await self.broker.franking_keys()
+        self.keys.load(keys)
+
+    async def rotate_keys(self, now: float, retire_before: float) -> None:
+        """A fresh key signs from now on; keys older than `retire_before` stop verifying."""
+        await self.broker.add_franking_key(secrets.token_bytes(KEY_BYTES), now)
+        await self.broker.retire_franking_keys(retire_before)
+        await self.sync_keys()
+
+    def deliver(self, member: str, frame: bytes) -> None:
+        """A frame for a member connected here (called by the broker)."""
+        sess = self.sessions.get(member)
+        if sess is None:
+            return
+        if frame.startswith(CUT):
+            del self.sessions[member]
+            sess.replaced = True
+            sess.conn.push(frame[len(CUT):])
+            sess.conn.close_soon(4003, "closed by the server")
+            return
+        sess.conn.push(frame)
+
+    def changed(self, what: str) -> None:
+        """Tell observers (the moderators' view) that the queue or rooms changed."""
+        for fn in self.listeners:
+            fn(what)
+
+    @staticmethod
+    def push(sess: Session, frame: protocol._Out) -> None:
+        sess.conn.push(protocol.encode(frame))
+
+    async def publish(self, members: Sequence[str], frame: protocol._Out) -> None:
+        if members:
+            await self.broker.publish(members, protocol.encode(frame))
+
+    async def cut_off(self, member: str, err: ProtocolError) -> None:
+        """Withdraw the member's ticket and close their socket, on whichever node."""
+        for t in await self.broker.tickets():
+            if t.member == member:
+                await self.broker.remove_ticket(t.id)
+                self.changed("queue")
+        await self.broker.publish([member], CUT + protocol.error_frame(err))
