@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import mimetypes
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from pathlib import Path
@@ -17,6 +18,8 @@ from server.broker import Broker
 from server.broker.memory import MemoryBroker
 from server.deck import load_deck
 from server.hub import Hub
+from server.moderation import setup_moderation
+from server.privacy import setup_privacy
 from server.settings import Settings
 from server.store import Store, sqlite_url
 
@@ -38,9 +41,11 @@ def static_root(settings: Settings) -> Path:
     return (Path(__file__).resolve().parent.parent / "client_web").resolve()
 
 
-def make_broker(settings: Settings) -> Broker:
+def make_broker(settings: Settings, node: str) -> Broker:
     if settings.redis:
-        raise SystemExit("--redis is not available yet in this version; run without it")
+        from server.broker.redis import RedisBroker
+
+        return RedisBroker(settings.redis, node, history=settings.history)
     return MemoryBroker(history=settings.history)
 
 
@@ -63,7 +68,11 @@ def create_app(settings: Settings) -> web.Application:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         store = Store(settings.database or sqlite_url(settings.data_dir))
-        hub = Hub(settings, store, make_broker(settings), load_deck(settings.deck))
+        node = secrets.token_hex(6)
+        broker = make_broker(settings, node)
+        hub = Hub(settings, store, broker, load_deck(settings.deck), node_id=node)
+        if hasattr(broker, "on_reset"):
+            broker.on_reset = hub.restore_shared
         await hub.start()
         app[handlers.HUB] = hub
         tasks = [
@@ -88,6 +97,9 @@ def create_app(settings: Settings) -> web.Application:
     app.on_shutdown.append(going_away)
     app.on_response_prepare.append(handlers.security_headers)
     app.router.add_get("/healthz", handlers.healthz)
+    app.router.add_get("/readyz", handlers.readyz)
     app.router.add_get("/ws", handlers.member_socket)
+    setup_moderation(app)  # after `lifecycle` (it needs the hub), before the static catch-all
+    setup_privacy(app)  # likewise: /api/me, /api/impact, the retention job
     app.router.add_get("/{tail:.*}", handlers.static_file)
     return app

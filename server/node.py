@@ -105,12 +105,13 @@ def today() -> str:
 
 
 class Node:
-    def __init__(self, settings: Settings, store: Store, broker: Broker, deck: Deck) -> None:
+    def __init__(self, settings: Settings, store: Store, broker: Broker, deck: Deck,
+                 node_id: str | None = None) -> None:
         self.settings = settings
         self.store = store
         self.broker = broker
         self.deck = deck
-        self.id = secrets.token_hex(6)
+        self.id = node_id or secrets.token_hex(6)
         self.prompts: dict[str, Prompt] = {}
         self.paused: set[str] = set()
         self.keys = FrankingKeys()
@@ -144,12 +145,27 @@ class Node:
         self._db.shutdown(wait=True)
 
     async def sync_keys(self) -> None:
-        """Mirror the shared franking keys; the first node up makes the first key."""
+        """Mirror the shared franking keys; the first node up makes the first key.
+
+        If the broker lost them (a Redis restart), put ours back, so that tags
+        already sent still verify.
+        """
         keys = await self.broker.franking_keys()
         if not keys:
-            await self.broker.add_franking_key(secrets.token_bytes(KEY_BYTES), time.time())
+            for kid, key in self.keys.keys.items():
+                await self.broker.add_franking_key(key, self.keys.created[kid], kid)
+            if not self.keys.keys:
+                await self.broker.add_franking_key(secrets.token_bytes(KEY_BYTES), time.time())
             keys = await self.broker.franking_keys()
         self.keys.load(keys)
+
+    async def restore_shared(self) -> None:
+        """The broker lost its state: put back our keys and our members' tickets."""
+        await self.sync_keys()
+        for sess in self.sessions.values():
+            if sess.ticket is not None:
+                await self.broker.add_ticket(sess.ticket)
+        self.changed("queue")
 
     async def rotate_keys(self, now: float, retire_before: float) -> None:
         """A fresh key signs from now on; keys older than `retire_before` stop verifying."""

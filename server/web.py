@@ -147,7 +147,15 @@ def on_bad(sess: Session, err: ProtocolError) -> None:
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """The process is up and serving (liveness)."""
     return web.json_response({"ok": True})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """This node can reach what it shares with other nodes (readiness for a proxy)."""
+    hub = request.app.get(HUB)
+    ok = hub is not None and await hub.broker.ready()
+    return web.json_response({"ready": ok}, status=200 if ok else 503)
 
 
 async def static_file(request: web.Request) -> web.StreamResponse:

@@ -19,6 +19,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# BRIDGECHAT_TEST_BROKER=redis runs every wire test against nodes on a real
+# redis-server, so one contract suite covers both brokers end to end.
+TEST_BROKER = os.environ.get("BRIDGECHAT_TEST_BROKER", "memory")
 
 
 def free_port() -> int:
@@ -90,15 +93,35 @@ class LiveServer:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
+@pytest.fixture(scope="session")
+def broker_flags(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
+    """Flags that put test servers on the broker chosen by BRIDGECHAT_TEST_BROKER."""
+    if TEST_BROKER != "redis":
+        yield []
+        return
+    from cluster_util import RedisServer, redis_binary
+
+    binary = redis_binary()
+    if binary is None:
+        pytest.fail("BRIDGECHAT_TEST_BROKER=redis but redis-server is not installed")
+    srv = RedisServer(binary, tmp_path_factory.mktemp("redis-shared")).start()
+    try:
+        yield ["--redis", srv.url]
+    finally:
+        srv.stop()
+
+
 @pytest.fixture
-def make_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., LiveServer]]:
+def make_server(tmp_path_factory: pytest.TempPathFactory,
+                broker_flags: list[str]) -> Iterator[Callable[..., LiveServer]]:
     """Start servers with extra command-line flags; all are stopped after the test."""
     started: list[LiveServer] = []
 
     def make(*args: str, data_dir: Path | None = None) -> LiveServer:
         base = tmp_path_factory.mktemp("bridgechat")
+        flags = list(args) if "--redis" in args else [*broker_flags, *args]
         srv = LiveServer(data_dir=data_dir or base / "data", log_path=base / "server.log",
-                         args=list(args))
+                         args=flags)
         started.append(srv)
         return srv.start()
 
@@ -108,11 +131,46 @@ def make_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[.
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory,
+           broker_flags: list[str]) -> Iterator[LiveServer]:
     """One server shared by a test module (short grace period for reconnection tests)."""
     base = tmp_path_factory.mktemp("bridgechat")
     srv = LiveServer(data_dir=base / "data", log_path=base / "server.log",
-                     args=["--grace-period", "5"])
+                     args=[*broker_flags, "--grace-period", "5"])
     srv.start()
     yield srv
     srv.stop()
+
+
+# -- many nodes: throwaway PostgreSQL and Redis (tests/cluster_util.py) ---------
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[object]:
+    """One PostgreSQL server for the test session; tests make their own databases in it."""
+    from cluster_util import PostgresServer, pg_bindir
+
+    bindir = pg_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
+    pg = PostgresServer(bindir)
+    try:
+        pg.start()
+        yield pg
+    finally:
+        pg.stop()
+
+
+@pytest.fixture
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A redis-server with persistence off on a free port, stopped after the test."""
+    from cluster_util import RedisServer, redis_binary
+
+    binary = redis_binary()
+    if binary is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    srv = RedisServer(binary, tmp_path_factory.mktemp("redis"))
+    try:
+        yield srv.start()
+    finally:
+        srv.stop()

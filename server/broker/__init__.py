@@ -108,6 +108,7 @@ class Broker(Protocol):
     async def franking_keys(self) -> dict[int, tuple[bytes, float]]:
         """Key id -> (key, created); empty until a node adds one."""
 
-    async def add_franking_key(self, key: bytes, now: float) -> None: ...
+    async def add_franking_key(self, key: bytes, now: float, kid: int | None = None) -> None:
+        """Add a key under the next id (or under `kid`, to put back a known key)."""
 
     async def retire_franking_keys(self, before: float) -> None: ...

@@ -184,8 +184,8 @@ class MemoryBroker:
     async def franking_keys(self) -> dict[int, tuple[bytes, float]]:
         return dict(self._keys)
 
-    async def add_franking_key(self, key: bytes, now: float) -> None:
-        self._keys[max(self._keys, default=0) + 1] = (key, now)
+    async def add_franking_key(self, key: bytes, now: float, kid: int | None = None) -> None:
+        self._keys[kid if kid is not None else max(self._keys, default=0) + 1] = (key, now)
 
     async def retire_franking_keys(self, before: float) -> None:
         newest = max(self._keys, default=0)

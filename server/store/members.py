@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, or_, select
 
 from server.deck import Prompt
@@ -119,11 +120,16 @@ class MemberStore(StoreBase):
 
     def seed_prompts(self, prompts: Iterable[Prompt]) -> None:
         """Add the deck's prompts that the store does not have yet."""
-        with Session(self.engine) as s:
-            for p in prompts:
-                if s.get(PromptRow, p.id) is None:
-                    s.add(PromptRow(id=p.id, text=p.text, lang=p.lang))
-            s.commit()
+        for p in prompts:
+            with Session(self.engine) as s:
+                if s.get(PromptRow, p.id) is not None:
+                    continue
+                s.add(PromptRow(id=p.id, text=p.text, lang=p.lang))
+                try:
+                    s.commit()
+                except IntegrityError:
+                    # Another node starting at the same moment added it first.
+                    s.rollback()
 
     def active_prompts(self) -> list[Prompt]:
         with Session(self.engine) as s:

@@ -1,0 +1,425 @@
+"""The Redis broker: what many nodes share, held in Redis's memory only.
+
+Run Redis without persistence (`--save "" --appendonly no`): nothing here
+should outlive a restart on disk. Layout, all under the `bc:` prefix:
+
+| key | type | holds |
+| --- | --- | --- |
+| tickets | hash | ticket id -> ticket (with profile answers, until matched or left) |
+| leader | string | the node that runs matching, with a TTL it renews |
+| m:{member} | channel | frames for a member, heard by the node they are connected to |
+| presence:{member} | string | that node's id, with a TTL refreshed by its heartbeat |
+| nodes, node:{id} | zset, set | node heartbeats, and each node's members |
+| room:{id}, meta:{id} | string | a room's state snapshot and what goes with it |
+| open, away | set, zset | open rooms; rooms with someone away, by deadline |
+| mrooms:{member} | set | rooms a member has a seat in |
+| hist:{id} | zset | message frames by seq, the last N, expiring with the room |
+| pairs, again | zset, set | pairs met recently (by expiry), meet-again pairs |
+| fkeys | hash | franking keys by id |
+
+A room changes under WATCH/MULTI: load, apply the pure room rule, save; a
+concurrent change from another node makes the transaction retry. Each node
+keeps the last snapshot of the rooms it touched, so that after a Redis
+restart it can put them back: history is lost then (resume says
+`complete: false`), but the conversation goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import msgspec
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError, WatchError
+
+from server.broker import Deliver
+from server.matching import Ticket
+from server.protocol import Code, ProtocolError
+from server.room import Room, RoomMeta
+
+log = logging.getLogger("bridgechat.redis")
+T = TypeVar("T")
+P = "bc:"
+HISTORY = 500
+HEARTBEAT = 2.0
+NODE_DEAD_AFTER = 10.0
+PRESENCE_TTL = 15
+# Rooms that nobody touches for this long are dropped from Redis (a safety net).
+ROOM_TTL = 86400
+RETRIES = 50
+
+_enc = msgspec.json.Encoder()
+_ticket = msgspec.json.Decoder(Ticket)
+_meta = msgspec.json.Decoder(RoomMeta)
+
+# Renew the lock only if we hold it; take it if nobody does.
+_LEAD = """
+local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0
+"""
+
+
+def _pair(p: frozenset[str]) -> str:
+    return "|".join(sorted(p))
+
+
+class RedisBroker:
+    def __init__(self, url: str, node: str, history: int = HISTORY) -> None:
+        self.url = url
+        self.node = node
+        self._history_len = history
+        # Any: redis-py's annotations cannot say that replies are bytes here
+        # (no decode_responses), so they would force a cast on every call.
+        self.r: Any = aioredis.Redis.from_url(
+            url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=10)
+        self._pubsub: Any = self.r.pubsub(ignore_subscribe_messages=True)
+        self._deliver: Deliver | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._members: set[str] = set()
+        self._known: dict[str, tuple[bytes, bytes | None]] = {}
+        self._lead_sha: str | None = None
+        self.on_reset: Callable[[], Awaitable[None]] | None = None
+        self._ok = False
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    async def start(self, deliver: Deliver) -> None:
+        self._deliver = deliver
+        await self.r.ping()
+        await self._pubsub.subscribe(f"{P}node:{self.node}:ctl")
+        await self.r.set(f"{P}epoch", "1", nx=True)
+        self._ok = True
+        self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._beat())]
+
+    async def close(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        with contextlib.suppress(RedisError, OSError):
+            await self.r.zrem(f"{P}nodes", self.node)
+        with contextlib.suppress(RedisError, OSError):
+            await self._pubsub.aclose()
+        await self.r.aclose()
+        self._deliver = None
+
+    async def ready(self) -> bool:
+        try:
+            await asyncio.wait_for(self.r.ping(), 1.0)
+        except (RedisError, OSError, TimeoutError):
+            self._ok = False
+        return self._ok
+
+    async def _listen(self) -> None:
+        """Hand frames for our members to the node; survive outages with backoff."""
+        delay = 0.1
+        while True:
+            try:
+                msg = await self._pubsub.get_message(timeout=1.0)
+                delay = 0.1
+            except (RedisError, OSError) as exc:
+                log.warning("redis subscription lost; retrying",
+                            extra={"what": type(exc).__name__, "seconds": delay})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            if msg is None or msg.get("type") != "message" or self._deliver is None:
+                continue
+            channel = msg["channel"].decode()
+            if channel.startswith(f"{P}m:"):
+                self._deliver(channel[len(P) + 2:], msg["data"])
+
+    async def _beat(self) -> None:
+        """Heartbeat, presence; after a Redis restart, put back what this node knows."""
+        delay = HEARTBEAT
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                fresh = await self.r.set(f"{P}epoch", "1", nx=True)
+                pipe = self.r.pipeline(transaction=False)
+                pipe.zadd(f"{P}nodes", {self.node: time.time()})
+                for m in self._members:
+                    pipe.set(f"{P}presence:{m}", self.node, ex=PRESENCE_TTL)
+                    pipe.sadd(f"{P}node:{self.node}", m)
+                await pipe.execute()
+                if not self._ok:
+                    log.info("redis is back")
+                self._ok, delay = True, HEARTBEAT
+                if fresh and self.on_reset is not None:
+                    log.warning("redis lost its state; restoring what this node knows")
+                    await self.on_reset()
+            except (RedisError, OSError) as exc:
+                self._ok = False
+                log.warning("redis unreachable", extra={"what": type(exc).__name__})
+                delay = min(delay * 2, 10.0)
+
+    # -- waiting pool -------------------------------------------------------------
+
+    async def add_ticket(self, ticket: Ticket) -> None:
+        await self.r.hset(f"{P}tickets", ticket.id, _enc.encode(ticket))
+
+    async def remove_ticket(self, ticket_id: str) -> Ticket | None:
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.hget(f"{P}tickets", ticket_id)
+            pipe.hdel(f"{P}tickets", ticket_id)
+            raw, removed = await pipe.execute()
+        return _ticket.decode(raw) if raw is not None and removed else None
+
+    async def tickets(self) -> list[Ticket]:
+        return [_ticket.decode(v) for v in (await self.r.hgetall(f"{P}tickets")).values()]
+
+    async def lead(self, node: str, ttl: float) -> bool:
+        return bool(await self.r.eval(_LEAD, 1, f"{P}leader", node, int(ttl * 1000)))
+
+    # -- fan-out --------------------------------------------------------------------
+
+    async def subscribe(self, member: str) -> None:
+        self._members.add(member)
+        await self._pubsub.subscribe(f"{P}m:{member}")
+        pipe = self.r.pipeline(transaction=False)
+        pipe.set(f"{P}presence:{member}", self.node, ex=PRESENCE_TTL)
+        pipe.sadd(f"{P}node:{self.node}", member)
+        await pipe.execute()
+
+    async def unsubscribe(self, member: str) -> None:
+        self._members.discard(member)
+        await self._pubsub.unsubscribe(f"{P}m:{member}")
+        pipe = self.r.pipeline(transaction=False)
+        pipe.srem(f"{P}node:{self.node}", member)
+        pipe.delete(f"{P}presence:{member}")
+        await pipe.execute()
+
+    async def publish(self, members: Sequence[str], frame: bytes) -> None:
+        if len(members) == 1:
+            await self.r.publish(f"{P}m:{members[0]}", frame)
+            return
+        pipe = self.r.pipeline(transaction=False)
+        for m in members:
+            pipe.publish(f"{P}m:{m}", frame)
+        await pipe.execute()
+
+    async def orphans(self) -> list[str]:
+        dead = await self.r.zrangebyscore(f"{P}nodes", 0, time.time() - NODE_DEAD_AFTER)
+        out: list[str] = []
+        for raw in dead:
+            node = raw.decode()
+            members = [m.decode() for m in await self.r.smembers(f"{P}node:{node}")]
+            # Someone already back on another node is not an orphan.
+            where = await self.r.mget([f"{P}presence:{m}" for m in members]) if members else []
+            out += [m for m, w in zip(members, where, strict=True)
+                    if w is None or w.decode() == node]
+            await self.r.delete(f"{P}node:{node}")
+            await self.r.zrem(f"{P}nodes", node)
+        if out:
+            # Their tickets can never be matched: nobody would answer.
+            for t in await self.tickets():
+                if t.member in out:
+                    await self.remove_ticket(t.id)
+        return out
+
+    # -- rooms ------------------------------------------------------------------------
+
+    def _remember(self, room: Room, meta: bytes | None = None) -> None:
+        if any(m in self._members for m in room.seats):
+            old = self._known.get(room.id)
+            self._known[room.id] = (_enc.encode(room.snapshot()),
+                                    meta if meta is not None else (old[1] if old else None))
+        else:
+            self._known.pop(room.id, None)
+
+    async def create_room(self, room: Room, meta: RoomMeta) -> None:
+        raw_meta = _enc.encode(meta)
+        pipe = self.r.pipeline(transaction=True)
+        pipe.set(f"{P}room:{room.id}", _enc.encode(room.snapshot()), ex=ROOM_TTL)
+        pipe.set(f"{P}meta:{room.id}", raw_meta, ex=ROOM_TTL)
+        pipe.sadd(f"{P}open", room.id)
+        for m in room.seats:
+            pipe.sadd(f"{P}mrooms:{m}", room.id)
+        await pipe.execute()
+        self._remember(room, raw_meta)
+
+    async def _restore(self, room_id: str) -> bytes | None:
+        """Put back a room this node knew, if Redis lost it."""
+        known = self._known.get(room_id)
+        if known is None:
+            return None
+        snap, meta = known
+        room = Room.restore(msgspec.json.decode(snap))
+        if await self.r.set(f"{P}room:{room_id}", snap, nx=True, ex=ROOM_TTL):
+            pipe = self.r.pipeline(transaction=False)
+            if meta is not None:
+                pipe.set(f"{P}meta:{room_id}", meta, nx=True, ex=ROOM_TTL)
+            if room.is_open:
+                pipe.sadd(f"{P}open", room_id)
+            for s in room.seated():
+                pipe.sadd(f"{P}mrooms:{s.member}", room_id)
+            await pipe.execute()
+            log.info("room restored after a redis reset")
+        raw: bytes | None = await self.r.get(f"{P}room:{room_id}")
+        return raw
+
+    async def room(self, room_id: str) -> Room | None:
+        raw = await self.r.get(f"{P}room:{room_id}") or await self._restore(room_id)
+        return None if raw is None else Room.restore(msgspec.json.decode(raw))
+
+    async def meta(self, room_id: str) -> RoomMeta | None:
+        raw = await self.r.get(f"{P}meta:{room_id}")
+        return None if raw is None else _meta.decode(raw)
+
+    async def change_room(self, room_id: str, fn: Callable[[Room], T]) -> T:
+        key = f"{P}room:{room_id}"
+        for _ in range(RETRIES):
+            async with self.r.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(key)
+                    raw = await pipe.get(key)
+                    if raw is None:
+                        await pipe.unwatch()
+                        if await self._restore(room_id) is None:
+                            raise ProtocolError(Code.UNKNOWN_ROOM)
+                        continue
+                    room = Room.restore(msgspec.json.decode(raw))
+                    was_open = room.is_open
+                    result = fn(room)
+                    pipe.multi()
+                    pipe.set(key, _enc.encode(room.snapshot()), keepttl=True)
+                    if was_open and not room.is_open:
+                        pipe.srem(f"{P}open", room_id)
+                    await pipe.execute()
+                    self._remember(room)
+                    return result
+                except WatchError:
+                    continue
+        raise ProtocolError(Code.INTERNAL_ERROR, "The conversation is too busy; try again.")
+
+    async def change_meta(self, room_id: str, fn: Callable[[RoomMeta], T]) -> T:
+        key = f"{P}meta:{room_id}"
+        for _ in range(RETRIES):
+            async with self.r.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(key)
+                    raw = await pipe.get(key)
+                    if raw is None:
+                        raise ProtocolError(Code.UNKNOWN_ROOM)
+                    meta = _meta.decode(raw)
+                    result = fn(meta)
+                    pipe.multi()
+                    pipe.set(key, _enc.encode(meta), keepttl=True)
+                    await pipe.execute()
+                    return result
+                except WatchError:
+                    continue
+        raise ProtocolError(Code.INTERNAL_ERROR, "The conversation is too busy; try again.")
+
+    async def member_rooms(self, member: str) -> set[str]:
+        return {r.decode() for r in await self.r.smembers(f"{P}mrooms:{member}")}
+
+    async def unseat(self, room_id: str, members: Sequence[str]) -> None:
+        if members:
+            pipe = self.r.pipeline(transaction=False)
+            for m in members:
+                pipe.srem(f"{P}mrooms:{m}", room_id)
+            await pipe.execute()
+
+    async def end_room(self, room_id: str, keep_history: float, keep_room: float) -> None:
+        pipe = self.r.pipeline(transaction=False)
+        pipe.srem(f"{P}open", room_id)
+        pipe.expire(f"{P}hist:{room_id}", max(1, int(keep_history)))
+        pipe.expire(f"{P}room:{room_id}", max(1, int(keep_room)))
+        pipe.expire(f"{P}meta:{room_id}", max(1, int(keep_room)))
+        await pipe.execute()
+        self._known.pop(room_id, None)
+
+    async def open_rooms(self) -> list[str]:
+        return [r.decode() for r in await self.r.smembers(f"{P}open")]
+
+    async def note_away(self, room_id: str, until: float) -> None:
+        await self.r.zadd(f"{P}away", {room_id: until}, lt=True)
+        await self.r.zadd(f"{P}away", {room_id: until}, nx=True)
+
+    async def due_away(self, now: float) -> list[str]:
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.zrangebyscore(f"{P}away", 0, now)
+            pipe.zremrangebyscore(f"{P}away", 0, now)
+            due, _ = await pipe.execute()
+        return [r.decode() for r in due]
+
+    # -- history --------------------------------------------------------------------
+
+    async def remember(self, room: str, seq: int, frame: bytes) -> None:
+        key = f"{P}hist:{room}"
+        pipe = self.r.pipeline(transaction=False)
+        pipe.zadd(key, {frame: seq})
+        pipe.zremrangebyrank(key, 0, -self._history_len - 1)
+        pipe.expire(key, ROOM_TTL)
+        await pipe.execute()
+
+    async def replay(self, room: str, after: int) -> tuple[list[bytes], bool]:
+        key = f"{P}hist:{room}"
+        pipe = self.r.pipeline(transaction=False)
+        pipe.zrange(key, 0, 0, withscores=True)
+        pipe.zrangebyscore(key, f"({after}", "+inf")
+        oldest, frames = await pipe.execute()
+        if not oldest:
+            return [], True
+        return list(frames), int(oldest[0][1]) <= after + 1
+
+    # -- pairs ----------------------------------------------------------------------
+
+    async def note_pairs(self, pairs: Sequence[frozenset[str]], ttl: float) -> None:
+        if pairs:
+            until = time.time() + ttl
+            await self.r.zadd(f"{P}pairs", {_pair(p): until for p in pairs})
+
+    async def recent_pairs(self) -> frozenset[frozenset[str]]:
+        await self.r.zremrangebyscore(f"{P}pairs", 0, time.time())
+        return frozenset(frozenset(p.decode().split("|"))
+                         for p in await self.r.zrange(f"{P}pairs", 0, -1))
+
+    async def note_again(self, pair: frozenset[str]) -> None:
+        await self.r.sadd(f"{P}again", _pair(pair))
+
+    async def again_pairs(self) -> frozenset[frozenset[str]]:
+        return frozenset(frozenset(p.decode().split("|"))
+                         for p in await self.r.smembers(f"{P}again"))
+
+    async def forget_member(self, member: str) -> None:
+        for key, members in ((f"{P}pairs", await self.r.zrange(f"{P}pairs", 0, -1)),
+                             (f"{P}again", await self.r.smembers(f"{P}again"))):
+            mine = [p for p in members if member in p.decode().split("|")]
+            if mine:
+                await (self.r.zrem(key, *mine) if key.endswith("pairs")
+                       else self.r.srem(key, *mine))
+        await self.r.delete(f"{P}mrooms:{member}")
+
+    # -- franking keys --------------------------------------------------------------
+
+    async def franking_keys(self) -> dict[int, tuple[bytes, float]]:
+        raw = await self.r.hgetall(f"{P}fkeys")
+        out: dict[int, tuple[bytes, float]] = {}
+        for kid, value in raw.items():
+            created, key = value.split(b" ", 1)
+            out[int(kid)] = (bytes.fromhex(key.decode()), float(created))
+        return out
+
+    async def add_franking_key(self, key: bytes, now: float, kid: int | None = None) -> None:
+        if kid is None:
+            kid = int(await self.r.incr(f"{P}fkid"))
+        else:
+            await self.r.set(f"{P}fkid", max(kid, int(await self.r.get(f"{P}fkid") or 0)))
+        await self.r.hset(f"{P}fkeys", str(kid), f"{now} {key.hex()}")
+
+    async def retire_franking_keys(self, before: float) -> None:
+        keys = await self.franking_keys()
+        newest = max(keys, default=0)
+        old = [str(k) for k, (_, t) in keys.items() if t < before and k != newest]
+        if old:
+            await self.r.hdel(f"{P}fkeys", *old)
