@@ -39,27 +39,44 @@ class WsConn:
     """A member's socket with a bounded outbox drained by one writer task.
 
     Why a queue: fan-out from one member must never wait on another's slow
-    network. A member whose outbox fills up is disconnected instead.
+    network. A member whose outbox fills up is disconnected instead, with
+    close code 1008 and a reason; if even the close cannot be written, the
+    connection is aborted.
     """
 
-    def __init__(self, ws: web.WebSocketResponse, limit: int) -> None:
+    def __init__(self, ws: web.WebSocketResponse, limit: int,
+                 transport: asyncio.BaseTransport | None) -> None:
         self.ws = ws
+        self.transport = transport
         self.queue: asyncio.Queue[bytes | tuple[int, str]] = asyncio.Queue(limit)
+        self.evicting: asyncio.Task[None] | None = None
 
     def push(self, frame: bytes) -> None:
+        if self.evicting is not None:
+            return
         try:
             self.queue.put_nowait(frame)
         except asyncio.QueueFull:
-            self.close_soon(WSCloseCode.POLICY_VIOLATION, "too slow: messages were not read")
+            self.evicting = asyncio.get_running_loop().create_task(
+                self._evict("too slow: messages were not read"))
 
     def close_soon(self, code: int, reason: str) -> None:
-        # The close jumps the queue: whatever is still waiting is moot.
+        """Close after the frames already queued (so an error frame arrives first)."""
         while True:
             try:
                 self.queue.put_nowait((code, reason))
                 return
             except asyncio.QueueFull:
                 self.queue.get_nowait()
+
+    async def _evict(self, reason: str) -> None:
+        log.info("slow consumer disconnected", extra={"code": 1008})
+        try:
+            await asyncio.wait_for(self.ws.close(code=WSCloseCode.POLICY_VIOLATION,
+                                                 message=reason.encode()), 2.0)
+        except (TimeoutError, ConnectionError, RuntimeError):
+            if self.transport is not None:
+                self.transport.abort()
 
     async def run(self) -> None:
         ws, queue = self.ws, self.queue
@@ -93,7 +110,7 @@ async def member_socket(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT, compress=False,
                                max_msg_size=protocol.MAX_MESSAGE_BYTES)
     await ws.prepare(request)
-    conn = WsConn(ws, settings.outbox_frames)
+    conn = WsConn(ws, settings.outbox_frames, request.transport)
     sess = Session(conn, bucket=TokenBucket(settings.send_rate, settings.send_burst),
                    bad=WindowCounter(settings.bad_frames_per_minute, 60.0))
     request.app[SOCKETS].add(ws)
@@ -111,7 +128,8 @@ async def member_socket(request: web.Request) -> web.WebSocketResponse:
         except Exception:
             log.exception("disconnect handling failed")
         writer.cancel()
-        await asyncio.gather(writer, return_exceptions=True)
+        await asyncio.gather(writer, *([conn.evicting] if conn.evicting else []),
+                             return_exceptions=True)
     return ws
 
 
