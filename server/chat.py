@@ -12,8 +12,8 @@ from typing import Any
 
 from server import protocol
 from server.node import Node, ReportDraft, RoomRecord, Session, today
-from server.protocol import Code, ProtocolError
-from server.room import AWAY, GONE, Departure, Room
+from server.protocol import CloseReason, Code, ProtocolError
+from server.room import AWAY, GONE, Departure, Room, RoomMeta, next_stage_at, stage_for
 
 log = logging.getLogger("bridgechat.chat")
 TYPING_EVERY = 1.0
@@ -171,16 +171,30 @@ class Chat(Node):
             except ProtocolError:
                 continue
             if dropped:
-                await self.broker.note_away(room_id, now + grace)
+                await self.broker.wake_at(room_id, now + grace)
                 await self.publish(room.others(member),
                                    protocol.Away(room=room_id, from_=room.seats[member].alias))
 
-    async def expire_rooms(self) -> None:
-        """Members away past their grace are gone; orphans of a dead node are away."""
+    def stage_frame(self, room_id: str, meta: RoomMeta, lang: str) -> protocol.Stage:
+        """The card for the room's current stage, in the member's language."""
+        if meta.stage == "discuss":
+            prompt = self.prompts.get(meta.prompt)
+            card = prompt.text_in(lang)[0] if prompt else meta.prompt_text
+        else:
+            cards = self.deck.cards_for(meta.stage)
+            index = meta.cards.get(meta.stage)
+            card = cards[index].text_in(lang) if cards and index is not None and \
+                index < len(cards) else ""
+        return protocol.Stage(room=room_id, stage=meta.stage, card=card)  # type: ignore[arg-type]
+
+    async def wake_rooms(self) -> None:
+        """Rooms whose time has come: graces run out, stages turn, conversations end.
+
+        Orphans of a dead node are marked away first."""
         for member in await self.broker.orphans():
             await self.drop_member(member)
         now = time.time()
-        for room_id in await self.broker.due_away(now):
+        for room_id in await self.broker.due_rooms(now):
             try:
                 room, gone = await self.broker.change_room(
                     room_id, lambda room: (room, room.expire(now)))
@@ -188,7 +202,44 @@ class Chat(Node):
                 continue
             for d in gone:
                 await self.depart((room, d))
-            later = [s.away_until for s in room.seats.values()
-                     if s.state is AWAY and s.away_until is not None]
-            if later and room.is_open:
-                await self.broker.note_away(room_id, min(later))
+            if not room.is_open:
+                continue
+            meta = await self.broker.meta(room_id)
+            wake = [s.away_until for s in room.seats.values()
+                    if s.state is AWAY and s.away_until is not None]
+            if meta is not None and meta.ends_at is not None:
+                if now >= meta.ends_at:
+                    await self.end_room(room_id, "timeout")
+                    continue
+                duration = meta.ends_at - room.created
+                await self.turn_stage(room, meta, stage_for(now - room.created, duration))
+                wake.append(next_stage_at(room.created, duration, now - room.created))
+            if wake:
+                await self.broker.wake_at(room_id, min(wake))
+
+    async def turn_stage(self, room: Room, meta: RoomMeta, stage: str) -> None:
+        if stage == meta.stage:
+            return
+
+        def turn(m: RoomMeta) -> RoomMeta:
+            m.stage = stage
+            return m
+
+        meta = await self.broker.change_meta(room.id, turn)
+        for seat in room.seated():
+            await self.publish([seat.member], self.stage_frame(
+                room.id, meta, meta.langs.get(seat.member, "en")))
+
+    async def end_room(self, room_id: str, reason: CloseReason = "moderator") -> bool:
+        """Close a room from outside (a moderator, the clock, a suspension)."""
+        now = time.time()
+        try:
+            room, told = await self.broker.change_room(
+                room_id, lambda room: (room, room.close(reason, now)))
+        except ProtocolError:
+            return False
+        if not told:
+            return False
+        await self.publish(told, protocol.Closed(room=room.id, reason=reason))
+        await self.room_closed(room)
+        return True

@@ -10,6 +10,7 @@ from pathlib import Path
 from aiohttp import web
 
 from server.logs import setup_logging
+from server.moderation.cli import add_moderator_command, add_serve_flags, serve_settings
 from server.settings import Settings
 
 ACCESS_LOG = '%r %s %b %Tfs'  # no client address: addresses are never stored
@@ -26,6 +27,12 @@ def _serve(args: argparse.Namespace) -> int:
                                                           for o in args.allow_origin),
         repeat_pair_after=args.repeat_pair_after, grace_period=args.grace_period,
         bridge_wait=args.bridge_wait, max_wait=args.max_wait,
+        send_rate=args.send_rate, send_burst=args.send_burst, outbox_frames=args.outbox_frames,
+        conversation_minutes=args.conversation_minutes,
+        member_retention=args.member_retention_days * 86400.0,
+        report_retention=args.report_retention_days * 86400.0,
+        key_rotation=args.key_rotation_hours * 3600.0,
+        **serve_settings(args),
     )
     shown = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
     url = args.public_url or f"http://{shown}:{args.port}/"
@@ -45,6 +52,36 @@ def _bench(args: argparse.Namespace) -> int:
         return code
     print(f"unknown benchmark {args.what!r}", file=sys.stderr)
     return 2
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    """Bring the database to the newest schema (every node also does this when it starts)."""
+    from server.store.base import current_revision, head_revision, migrate, open_engine, sqlite_url
+
+    if args.database is None:
+        Path(args.data_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
+    engine = open_engine(args.database or sqlite_url(Path(args.data_dir)))
+    try:
+        before, head = current_revision(engine), head_revision()
+        if args.check:
+            print(f"schema at {before or 'nothing'}; newest is {head}")
+            return 0 if before == head else 1
+        after = migrate(engine)
+    finally:
+        engine.dispose()
+    print(f"schema at {after} (was {before or 'nothing'})")
+    return 0
+
+
+def _positive(text: str) -> float:
+    """A period: a finite number above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,7 +106,30 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds a pair crossing no divide waits before matching")
     s.add_argument("--max-wait", type=float, default=10.0,
                    help="seconds by which any compatible pair is matched")
+    add_serve_flags(s)
+    # Retention (docs/privacy.md): the retention job enforces these every 10 minutes.
+    s.add_argument("--member-retention-days", type=_positive, default=365.0,
+                   help="delete members not seen for this many days")
+    s.add_argument("--report-retention-days", type=_positive, default=30.0,
+                   help="delete reports this many days after they were resolved")
+    s.add_argument("--key-rotation-hours", type=_positive, default=24.0,
+                   help="make a new franking key this often")
+    s.add_argument("--send-rate", type=float, default=5.0,
+                   help="messages per second a member may send, after a burst")
+    s.add_argument("--send-burst", type=float, default=30.0)
+    s.add_argument("--conversation-minutes", type=float, default=20.0,
+                   help="length of a guided conversation (0: open-ended)")
+    s.add_argument("--outbox-frames", type=int, default=512,
+                   help="frames queued for a member before they are dropped as too slow")
     s.set_defaults(func=_serve)
+    add_moderator_command(sub)
+
+    m = sub.add_parser("migrate", help="bring the database to the newest schema")
+    m.add_argument("--data-dir", default="bridgechat-data")
+    m.add_argument("--database", default=None, help="SQLAlchemy URL (default: SQLite in data dir)")
+    m.add_argument("--check", action="store_true",
+                   help="change nothing; exit 1 if the schema is behind")
+    m.set_defaults(func=_migrate)
 
     b = sub.add_parser("bench", help="benchmarks that print figures")
     b.add_argument("what", choices=["matching"])

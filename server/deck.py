@@ -8,7 +8,7 @@ the file's name and the field, not later in a member's join.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,27 @@ class Prompt:
     id: str
     text: str
     lang: str = "en"
+    # language code -> the prompt in that language
+    translations: dict[str, str] = field(default_factory=dict)
+
+    def text_in(self, lang: str | None) -> tuple[str, str]:
+        """(text, its language): the member's language where the deck has it."""
+        if lang and lang != self.lang and lang in self.translations:
+            return self.translations[lang], lang
+        return self.text, self.lang
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """A conversation card shown at a stage (icebreaker or reflect)."""
+
+    stage: str
+    text: str
+    lang: str = "en"
+    translations: dict[str, str] = field(default_factory=dict)
+
+    def text_in(self, lang: str | None) -> str:
+        return self.translations.get(lang or "", self.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +56,23 @@ class Dimension:
     disclose: bool = True
     # Special-category data (GDPR Art. 9): the client asks for explicit opt-in.
     sensitive: bool = False
+    translations: dict[str, str] = field(default_factory=dict)
+
+    def label_in(self, lang: str | None) -> str:
+        return self.translations.get(lang or "", self.label)
+
+
+STAGES = ("icebreaker", "reflect")
 
 
 @dataclass(frozen=True, slots=True)
 class Deck:
     prompts: tuple[Prompt, ...]
     dimensions: tuple[Dimension, ...]
+    cards: tuple[Card, ...] = ()
+
+    def cards_for(self, stage: str) -> tuple[Card, ...]:
+        return tuple(c for c in self.cards if c.stage == stage)
 
     def prompt(self, prompt_id: str) -> Prompt | None:
         for p in self.prompts:
@@ -62,13 +94,30 @@ def _str(table: dict[str, Any], key: str, where: str) -> str:
     return value
 
 
+def _translations(table: dict[str, Any], where: str) -> dict[str, str]:
+    raw = table.get("translations", {})
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in raw.items()
+    ):
+        raise DeckError(f"{where}: `translations` must map language codes to text")
+    return dict(raw)
+
+
 def parse_deck(data: dict[str, Any], source: str = "deck") -> Deck:
     """Build a Deck from parsed TOML, checking every field."""
     prompts: list[Prompt] = []
     for i, raw in enumerate(data.get("prompts", [])):
         where = f"{source}: prompts[{i}]"
         prompts.append(Prompt(_str(raw, "id", where), _str(raw, "text", where),
-                              raw.get("lang", "en")))
+                              raw.get("lang", "en"), _translations(raw, where)))
+    cards: list[Card] = []
+    for i, raw in enumerate(data.get("cards", [])):
+        where = f"{source}: cards[{i}]"
+        stage = _str(raw, "stage", where)
+        if stage not in STAGES:
+            raise DeckError(f"{where}: `stage` must be one of {', '.join(STAGES)}")
+        cards.append(Card(stage, _str(raw, "text", where), raw.get("lang", "en"),
+                          _translations(raw, where)))
     dims: list[Dimension] = []
     for i, raw in enumerate(data.get("dimensions", [])):
         where = f"{source}: dimensions[{i}]"
@@ -83,13 +132,14 @@ def parse_deck(data: dict[str, Any], source: str = "deck") -> Deck:
         dims.append(Dimension(
             _str(raw, "id", where), _str(raw, "label", where), tuple(buckets), float(weight),
             bool(raw.get("disclose", True)), bool(raw.get("sensitive", False)),
+            _translations(raw, where),
         ))
     if not prompts:
         raise DeckError(f"{source}: the deck has no prompts")
     for kind, ids in (("prompt", [p.id for p in prompts]), ("dimension", [d.id for d in dims])):
         if len(set(ids)) != len(ids):
             raise DeckError(f"{source}: a {kind} id appears twice")
-    return Deck(tuple(prompts), tuple(dims))
+    return Deck(tuple(prompts), tuple(dims), tuple(cards))
 
 
 def load_deck(path: Path | None = None) -> Deck:

@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from server import matching, protocol, reasons
 from server.aliases import pick_aliases
+from server.deck import STAGES, Prompt
 from server.node import (
     FeedbackSink,
     InviteCheck,
@@ -30,7 +31,7 @@ from server.node import (
 )
 from server.powers import Powers
 from server.protocol import Code, ProtocolError
-from server.room import Room, RoomMeta
+from server.room import Room, RoomMeta, next_stage_at
 from server.store import hash_token
 
 log = logging.getLogger("bridgechat.hub")
@@ -74,6 +75,9 @@ class Hub(Powers):
             raise ProtocolError(Code.ALREADY_WELCOMED)
         if f.v != protocol.VERSION:
             raise ProtocolError(Code.UNSUPPORTED_VERSION)
+        if f.lang:
+            # BCP 47 to its primary language: "pt-BR" -> "pt".
+            sess.lang = f.lang.split("-")[0].lower()[:8]
         token: str | None = None
         if f.token is None:
             member, token = secrets.token_urlsafe(18), secrets.token_urlsafe(32)
@@ -105,11 +109,16 @@ class Hub(Powers):
                 rooms.append(await self.matched_frame(room, member))
         self.push(sess, protocol.Welcome(
             member=member, token=token,
-            prompts=[protocol.PromptInfo(p.id, p.text, p.lang) for p in self.prompts.values()],
-            dimensions=[protocol.DimensionInfo(d.id, d.label, list(d.buckets), d.sensitive)
-                        for d in self.deck.dimensions],
+            prompts=[protocol.PromptInfo(p.id, *p.text_in(sess.lang))
+                     for p in self.prompts.values()],
+            dimensions=[protocol.DimensionInfo(d.id, d.label_in(sess.lang), list(d.buckets),
+                                               d.sensitive) for d in self.deck.dimensions],
             rooms=rooms,
         ))
+        for m in rooms:
+            meta = await self.broker.meta(m.room)
+            if meta is not None:
+                self.push(sess, self.stage_frame(m.room, meta, sess.lang))
 
     async def disconnected(self, sess: Session) -> None:
         member = sess.member
@@ -152,7 +161,7 @@ class Hub(Powers):
             prompts=tuple(dict.fromkeys(f.prompts)), languages=tuple(dict.fromkeys(f.languages)),
             since=time.time(), learning=tuple(dict.fromkeys(f.learning)),
             profile=tuple(sorted(f.profile.items())), stances=tuple(sorted(f.stances.items())),
-            mode=f.mode, group=f.group,
+            mode=f.mode, group=f.group, lang=sess.lang,
         )
         sess.ticket = ticket
         await self.broker.add_ticket(ticket)
@@ -221,32 +230,44 @@ class Hub(Powers):
         now = time.time()
         room = Room.open(secrets.token_urlsafe(12), group.prompt,
                          zip(members, pick_aliases(len(members), self.rng), strict=True), now)
-        prompt = self.prompts.get(group.prompt)
-        text = prompt.text if prompt else group.prompt
-        because = reasons.because(group, self.deck.dimensions, text)
-        await self.broker.create_room(room, RoomMeta(
-            group.prompt, text, {m: because for m in members}, group.divides))
+        prompt = self.prompts.get(group.prompt) or Prompt(group.prompt, group.prompt)
+        langs = {t.member: t.lang for t in group.tickets}
+        because = {m: reasons.because(group, self.deck.dimensions, prompt.text_in(lang)[0],
+                                      locale=lang) for m, lang in langs.items()}
+        minutes = self.settings.conversation_minutes
+        meta = RoomMeta(
+            group.prompt, prompt.text, because, group.divides, langs=langs,
+            cards={stage: self.rng.randrange(len(self.deck.cards_for(stage)))
+                   for stage in STAGES if self.deck.cards_for(stage)},
+            ends_at=now + minutes * 60 if minutes > 0 else None)
+        await self.broker.create_room(room, meta)
+        if meta.ends_at is not None:
+            await self.broker.wake_at(room.id, next_stage_at(now, minutes * 60, 0.0))
         await self.broker.note_pairs(
             [frozenset((a, b)) for i, a in enumerate(members) for b in members[i + 1:]],
             self.settings.repeat_pair_after)
         for m in members:
             await self.publish([m], await self.matched_frame(room, m))
+            await self.publish([m], self.stage_frame(room.id, meta, langs[m]))
         log.info("room opened", extra={"size": len(members), "divides": len(group.divides)})
         self.changed("queue")
         self.changed("rooms")
 
     async def matched_frame(self, room: Room, member: str) -> protocol.Matched:
         meta = await self.broker.meta(room.id)
-        prompt_text = meta.prompt_text if meta else room.prompt
+        lang = meta.langs.get(member, "en") if meta else "en"
+        prompt = self.prompts.get(room.prompt) or Prompt(
+            room.prompt, meta.prompt_text if meta else room.prompt)
         return protocol.Matched(
-            room=room.id, prompt=protocol.MatchedPrompt(room.prompt, prompt_text),
+            room=room.id, prompt=protocol.MatchedPrompt(room.prompt, prompt.text_in(lang)[0]),
             members=[protocol.Alias(s.alias) for s in room.seats.values()],
             you=room.seats[member].alias,
-            because=meta.because.get(member, []) if meta else [], ends_at=None,
+            because=meta.because.get(member, []) if meta else [],
+            ends_at=protocol.iso(meta.ends_at) if meta and meta.ends_at else None,
         )
 
     async def housekeeping(self) -> None:
         """Expire dropped members (on the leader); mirror keys and prompts shared by all."""
         if await self.broker.lead(self.id, ttl=max(2.0, 8 * self.settings.tick)):
-            await self.expire_rooms()
+            await self.wake_rooms()
         await self.sync_keys()

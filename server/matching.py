@@ -7,6 +7,7 @@ The rules are explained for operators and contributors in docs/matching.md.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -54,6 +55,8 @@ class Ticket:
     stances: tuple[tuple[str, str], ...] = ()
     mode: str = "bridge"
     group: int = 2
+    # The member's interface language: cards and prompts are shown in it.
+    lang: str = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,11 @@ class Policy:
     # fewest partners looked at per ticket and bucket however large the pool.
     edge_budget: int = 120_000
     min_candidates: int = 6
+    swap_passes: int = 3
+    # The auction stops within edges * auction_eps of its optimum.
+    auction_eps: float = 0.02
+    auction_eps_start: float = 0.5
+    auction_degree: int = 8
     disclose_stances: bool = True
 
     @property
@@ -346,6 +354,8 @@ def eta_s(waited: float, waiting: int, group: int = 2, policy: Policy = Policy()
 
 
 Key = tuple[str, str, str]  # (mode, prompt, language) of a bucket
+# A bucket's tickets and, position by position: profile id, stance, bar, early, bonus.
+_Columns = tuple[list[int], list[int], list[int], list[float], list[bool], list[float]]
 
 
 class _Round:
@@ -457,7 +467,7 @@ class _Round:
     # -- pairs -----------------------------------------------------------------
 
     def _pairs(self) -> None:
-        """Pairs: a greedy max-weight matching on sampled candidates, then repairs."""
+        """Pairs: an auction on sampled candidates, then local repairs."""
         buckets = self._pair_buckets()
         if not buckets:
             return
@@ -467,8 +477,9 @@ class _Round:
         where: dict[int, Key] = {}
         for key, (left, right) in buckets.items():
             self._candidates(key, left, right, k, weights, where)
-        mate = self._greedy(weights)
-        self._improve(mate, weights)
+        adj = self._adjacency(weights)
+        mate = self._auction(adj, weights)
+        self._improve(mate, weights, adj)
         self._rescue(mate, buckets, weights, where)
         for i in range(self.n):
             j = mate[i]
@@ -501,76 +512,180 @@ class _Round:
 
     def _candidates(self, key: Key, left: list[int], right: list[int], k: int,
                     weights: dict[int, float], where: dict[int, Key]) -> None:
-        """Score every pair of a small bucket, or k partners per ticket of a large one."""
+        """Score every pair of a small bucket, or about k partners per ticket of a large one."""
         same = left is right
+        lhs = self._columns(key, left)
+        rhs = lhs if same else self._columns(key, right)
         if len(right) - same <= k and len(left) - same <= k:
-            for x, i in enumerate(left):
-                self._score_into(key, i, right[x + 1:] if same else right, weights, where)
+            for x in range(len(left)):
+                self._score_into(key, lhs, x, rhs, range(x + 1 if same else 0, len(right)),
+                                 weights, where)
             return
         rnd = self.rng.random
         head = 2  # the longest waiting, whom everyone should see
-        for side, other in ((left, right),) if same else ((left, right), (right, left)):
-            m = len(other)
-            for i in side:
-                picks = [other[y] for y in range(min(head, m))]
-                picks += [other[int(rnd() * m)] for _ in range(k - head)]
-                self._score_into(key, i, picks, weights, where)
+        for a, b in ((lhs, rhs),) if same else ((lhs, rhs), (rhs, lhs)):
+            m = len(b[0])
+            fixed = list(range(min(head, m)))
+            for x in range(len(a[0])):
+                picks = fixed + [int(rnd() * m) for _ in range(k - head)]
+                self._score_into(key, a, x, b, picks, weights, where)
 
-    def _score_into(self, key: Key, i: int, partners: Sequence[int],
+    def _columns(self, key: Key, members: list[int]) -> _Columns:
+        """Per-bucket copies of what the hot loop reads, indexed by position."""
+        prompt = key[1]
+        t = self.t
+        return (members, [self.klass[i] for i in members],
+                [_stance_code(t[i], prompt) if t[i].stances else 0 for i in members],
+                [self.bar[i] for i in members], [self.early[i] for i in members],
+                [self.bonus[i] for i in members])
+
+    def _score_into(self, key: Key, a: _Columns, x: int, b: _Columns, picks: Iterable[int],
                     weights: dict[int, float], where: dict[int, Key]) -> None:
-        """Record the eligible pairs (i, j) with their weights; the hot loop of a round."""
+        """Record eligible pairs between a[x] and b[picks]: the hot loop of a round."""
         # Inlined on purpose: this runs up to edge_budget times per round.
         n = self.n
-        prompt = key[1]
         profiles = self.profiles
         cache, divide, ranks = profiles.cache, profiles.divide, profiles.ranks
         step = profiles.generation_step if key[0] == "generations" else 0.0
         stance_weight = self.policy.stance_weight
-        klass, bar, early, bonus, t = self.klass, self.bar, self.early, self.bonus, self.t
         member, forbid = self.member, self.forbid
-        ci, bi, ei, wi, mi, fi = klass[i], bar[i], early[i], bonus[i], member[i], forbid[i]
-        si = _stance_code(t[i], prompt) if t[i].stances else 0
+        ids, cls, st, bar, early, bonus = b
+        i = a[0][x]
+        ci, si, bi, ei, wi = a[1][x], a[2][x], a[3][x], a[4][x], a[5][x]
+        mi, fi = member[i], forbid[i]
         shift = ci << 24
-        for j in partners:
+        for y in picks:
+            j = ids[y]
             if j == i or member[j] == mi or (fi is not None and member[j] in fi):
                 continue
-            cj = klass[j]
+            cj = cls[y]
             d = cache.get(shift | cj)
             if d is None:
                 d = divide(ci, cj)
-            if si and t[j].stances and si * _stance_code(t[j], prompt) == _OPPOSITE:
+            if si * st[y] == _OPPOSITE:
                 d += stance_weight
             if step and ranks[ci] >= 0 and ranks[cj] >= 0:
                 d += abs(ranks[ci] - ranks[cj]) * step
-            if d < bi and d < bar[j]:
+            if (d < bi and d < bar[y]) or (d <= 0 and (ei or early[y])):
                 continue
-            if d <= 0 and (ei or early[j]):
-                continue
-            w = d + wi + bonus[j]
+            w = d + wi + bonus[y]
             pair_key = i * n + j if i < j else j * n + i
             old = weights.get(pair_key)
             if old is None or w > old:
                 weights[pair_key] = w
                 where[pair_key] = key
 
-    def _greedy(self, weights: dict[int, float]) -> list[int]:
-        """Take the heaviest edges first; at least half the optimum, usually far more."""
-        n = self.n
-        mate = [-1] * n
-        for pair_key in sorted(weights, key=weights.__getitem__, reverse=True):
-            i, j = divmod(pair_key, n)
-            if mate[i] < 0 and mate[j] < 0:
-                mate[i], mate[j] = j, i
-        return mate
-
-    def _improve(self, mate: list[int], weights: dict[int, float]) -> None:
-        """Local repairs: short augmenting paths that raise the total weight."""
+    def _adjacency(self, weights: dict[int, float]) -> dict[int, list[tuple[int, float]]]:
+        """Each ticket's eligible candidates with the pair weights."""
         n = self.n
         adj: dict[int, list[tuple[int, float]]] = {}
         for pair_key, w in weights.items():
             i, j = divmod(pair_key, n)
             adj.setdefault(i, []).append((j, w))
             adj.setdefault(j, []).append((i, w))
+        return adj
+
+    def _auction(self, adj: dict[int, list[tuple[int, float]]],
+                 weights: dict[int, float]) -> list[int]:
+        """Near-optimal pairs from an assignment auction on the bipartite double cover."""
+        # Every ticket bids for one partner (or for itself: staying single). The
+        # best assignment is the LP relaxation of max-weight matching; its
+        # 2-cycles are pairs, and each longer cycle is split optimally below.
+        # Bertsekas's auction with epsilon-scaling solves it to within n*eps.
+        n = self.n
+        price = [0.0] * n
+        assign: dict[int, int] = {}
+        arcs = {i: ([j for j, _ in near] + [i], [w for _, w in near] + [0.0])
+                for i, near in adj.items()}
+        final = self.policy.auction_eps
+        eps = max(final, max(weights.values(), default=1.0) / 4)
+        self.bids = 0
+        assign: dict[int, int] = {}
+        while True:
+            owner: dict[int, int] = {}
+            assign = {}
+            todo = sorted(arcs, reverse=True)
+            while todo:
+                i = todo.pop()
+                targets, values = arcs[i]
+                net = [w - price[j] for j, w in zip(targets, values, strict=True)]
+                best = max(net)
+                k = net.index(best)
+                net[k] = -1e18
+                second = max(net) if len(net) > 1 else best
+                target = targets[k]
+                price[target] += best - second + eps
+                self.bids += 1
+                old = owner.get(target)
+                owner[target] = i
+                assign[i] = target
+                if old is not None:
+                    del assign[old]
+                    todo.append(old)
+            if eps <= final:
+                break
+            eps = max(final, eps / 5)
+        mate = [-1] * n
+        seen: set[int] = set()
+        for start in sorted(assign):
+            if start in seen:
+                continue
+            run = [start]
+            seen.add(start)
+            x = assign[start]
+            while x != start:
+                run.append(x)
+                seen.add(x)
+                x = assign[x]
+            if len(run) == 2:
+                mate[run[0]], mate[run[1]] = run[1], run[0]
+            elif len(run) > 2:
+                self._solve_run(run, weights, mate, cycle=True)
+        return mate
+
+    def _arcs(self, adj: dict[int, list[tuple[int, float]]]
+              ) -> dict[int, list[tuple[int, float]]]:
+        """What each ticket bids on: its most bridging candidates, and staying single."""
+        # Ranked by divides, not weight: by weight everyone would rank the same
+        # long waiters first and the auction would spend its bids on them.
+        keep = self.policy.auction_degree
+        bonus = self.bonus
+        chosen: dict[int, set[int]] = {i: set() for i in adj}
+        for i, near in adj.items():
+            if len(near) > keep:
+                bi = bonus[i]
+                near = sorted(near, key=lambda jw: bonus[jw[0]] + bi - jw[1])[:keep]
+            for j, _ in near:
+                chosen[i].add(j)
+                chosen[j].add(i)
+        return {i: [*(jw for jw in adj[i] if jw[0] in chosen[i]), (i, 0.0)] for i in adj}
+
+    def _solve_run(self, run: list[int], weights: dict[int, float], mate: list[int],
+                   cycle: bool) -> None:
+        """Exact max-weight matching of a path (or cycle) by dynamic programming."""
+        n = self.n
+        w = [weights[a * n + b if a < b else b * n + a] for a, b in itertools.pairwise(run)]
+        if cycle:
+            a, b = run[-1], run[0]
+            closing = weights[a * n + b if a < b else b * n + a]
+            # Either the closing edge is out (a path), or it is in and its ends are taken.
+            plain, plain_total = _path_dp(w)
+            inner, inner_total = _path_dp(w[1:-1])
+            if inner_total + closing > plain_total:
+                mate[a], mate[b] = b, a
+                chosen = [e + 1 for e in inner]
+            else:
+                chosen = plain
+        else:
+            chosen, _ = _path_dp(w)
+        for e in chosen:
+            a, b = run[e], run[e + 1]
+            mate[a], mate[b] = b, a
+
+    def _improve(self, mate: list[int], weights: dict[int, float],
+                 adj: dict[int, list[tuple[int, float]]]) -> None:
+        """Local repairs: short augmenting paths that raise the total weight."""
+        n = self.n
         todo = [u for u in sorted(adj) if mate[u] < 0]
         while todo:
             u = todo.pop()
@@ -599,6 +714,32 @@ class _Round:
                     mate[v] = b
                 else:
                     todo.append(b)
+        self._swap(mate, weights, adj)
+
+    def _swap(self, mate: list[int], weights: dict[int, float],
+              adj: dict[int, list[tuple[int, float]]]) -> None:
+        """2-opt: trade partners between two pairs when that crosses more divides."""
+        n = self.n
+        for _ in range(self.policy.swap_passes):
+            improved = False
+            for a, near in adj.items():
+                b = mate[a]
+                if b < 0:
+                    continue
+                w_ab = weights[a * n + b if a < b else b * n + a]
+                for c, w_ac in near:
+                    d = mate[c]
+                    if d < 0 or c == b:
+                        continue
+                    w_bd = weights.get(b * n + d if b < d else d * n + b)
+                    if w_bd is None:
+                        continue
+                    w_cd = weights[c * n + d if c < d else d * n + c]
+                    if w_ac + w_bd > w_ab + w_cd + 1e-9:
+                        mate[a], mate[c], mate[b], mate[d] = c, a, d, b
+                        b, w_ab, improved = c, w_ac, True
+            if not improved:
+                break
 
     def _rescue(self, mate: list[int], buckets: Mapping[Key, tuple[list[int], list[int]]],
                 weights: dict[int, float], where: dict[int, Key]) -> None:
@@ -779,6 +920,21 @@ class _Round:
                     count -= (union >> j) & 1
             out[self.t[i].id] = count
         return out
+
+
+def _path_dp(w: Sequence[float]) -> tuple[list[int], float]:
+    """The heaviest set of non-adjacent edges of a path with edge weights w."""
+    take = [0.0] * (len(w) + 1)  # best total of the first e edges
+    for e, x in enumerate(w):
+        take[e + 1] = max(take[e], (take[e - 1] if e else 0.0) + x)
+    chosen, e = [], len(w)
+    while e > 0:
+        if take[e] == take[e - 1]:
+            e -= 1
+        else:
+            chosen.append(e - 1)
+            e -= 2
+    return chosen, take[-1]
 
 
 class _Diagnosis:

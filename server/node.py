@@ -56,6 +56,7 @@ class Session:
     bad: WindowCounter = field(default_factory=lambda: WindowCounter(30, 60.0))
     typed_at: float = 0.0
     ticket: matching.Ticket | None = None
+    lang: str = "en"
 
 
 @dataclass(frozen=True, slots=True)

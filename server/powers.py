@@ -9,7 +9,7 @@ from server import protocol
 from server.chat import Chat
 from server.deck import Prompt
 from server.node import QueueEntry
-from server.protocol import CloseReason, Code, ProtocolError
+from server.protocol import Code, ProtocolError
 from server.room import GONE
 
 
@@ -23,19 +23,6 @@ class Powers(Chat):
 
     async def live_rooms(self) -> int:
         return len(await self.broker.open_rooms())
-
-    async def end_room(self, room_id: str, reason: CloseReason = "moderator") -> bool:
-        now = time.time()
-        try:
-            room, told = await self.broker.change_room(
-                room_id, lambda room: (room, room.close(reason, now)))
-        except ProtocolError:
-            return False
-        if not told:
-            return False
-        await self.publish(told, protocol.Closed(room=room.id, reason=reason))
-        await self.room_closed(room)
-        return True
 
     async def suspend(self, member: str, until: float | None) -> None:
         """Suspend (until a time, inf for good) or lift (None); a suspended member is cut off."""

@@ -88,6 +88,33 @@ class RoomMeta:
     divides: tuple[str, ...]
     again: dict[str, bool] = field(default_factory=dict)
     record: str | None = None
+    # The guided conversation: which stage shows, the card drawn per stage,
+    # each member's language, and when the conversation ends (None: open-ended).
+    stage: str = "icebreaker"
+    cards: dict[str, int] = field(default_factory=dict)
+    langs: dict[str, str] = field(default_factory=dict)
+    ends_at: float | None = None
+
+
+# Stages of a guided conversation, by the share of its time already passed.
+STAGES: tuple[tuple[str, float], ...] = (("icebreaker", 0.0), ("discuss", 0.2), ("reflect", 0.8))
+
+
+def stage_for(elapsed: float, duration: float) -> str:
+    """The stage that should show after `elapsed` seconds of `duration`."""
+    current = STAGES[0][0]
+    for name, share in STAGES:
+        if elapsed >= share * duration:
+            current = name
+    return current
+
+
+def next_stage_at(created: float, duration: float, elapsed: float) -> float:
+    """When the next stage begins, or the conversation ends."""
+    for _, share in STAGES:
+        if share * duration > elapsed:
+            return created + share * duration
+    return created + duration
 
 
 @dataclass(slots=True)

@@ -27,8 +27,20 @@ class Settings:
     # Closed rooms stay known this long so members can still report.
     report_window: float = 600.0
     history: int = 500
+    # A guided conversation lasts this long (0: open-ended, no stages after the icebreaker).
+    conversation_minutes: float = 20.0
     send_burst: float = 30.0
     send_rate: float = 5.0
     bad_frames_per_minute: int = 30
     outbox_frames: int = 512
     extra: dict[str, str] = field(default_factory=dict)
+    # Moderation (server/moderation/): invites, the report key, moderator sessions.
+    require_invite: bool = False
+    report_key_file: Path | None = None  # None: env BRIDGECHAT_REPORT_KEY, else data_dir
+    moderator_idle: float = 1800.0  # a session unused this long ends
+    moderator_session: float = 43200.0  # and none outlives this
+    report_retention: float = 30 * 86400.0  # resolved reports are deleted after this
+    # Privacy (server/privacy.py, docs/privacy.md): retention periods and the job enforcing them.
+    member_retention: float = 365 * 86400.0  # members not seen for this long are deleted
+    key_rotation: float = 86400.0  # a new franking key this often
+    retention_every: float = 600.0  # how often the retention job runs

@@ -45,7 +45,7 @@ class WsConn:
     """
 
     def __init__(self, ws: web.WebSocketResponse, limit: int,
-                 transport: asyncio.BaseTransport | None) -> None:
+                 transport: asyncio.Transport | None) -> None:
         self.ws = ws
         self.transport = transport
         self.queue: asyncio.Queue[bytes | tuple[int, str]] = asyncio.Queue(limit)

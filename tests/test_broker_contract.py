@@ -163,10 +163,11 @@ async def test_leader_lock_is_held_by_one(broker) -> None:
     assert not await b.lead("n2", 5.0)
 
 
-async def test_away_deadlines_come_due_once(broker) -> None:
+async def test_wake_times_come_due_once_and_earliest_wins(broker) -> None:
     b, _ = broker
-    await b.note_away("r1", 100.0)
-    await b.note_away("r2", 200.0)
-    assert await b.due_away(150.0) == ["r1"]
-    assert await b.due_away(150.0) == []
-    assert await b.due_away(250.0) == ["r2"]
+    await b.wake_at("r1", 100.0)
+    await b.wake_at("r2", 200.0)
+    await b.wake_at("r2", 300.0)  # a later time does not postpone an earlier one
+    assert await b.due_rooms(150.0) == ["r1"]
+    assert await b.due_rooms(150.0) == []
+    assert await b.due_rooms(250.0) == ["r2"]

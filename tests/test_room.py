@@ -113,3 +113,13 @@ def test_snapshot_round_trips_every_field() -> None:
     assert back == r
     # The restored room still knows the sent id: a resend is not numbered again.
     assert not back.send("m1", "a", 9.0).fresh
+
+
+def test_stages_follow_the_share_of_time() -> None:
+    from server.room import next_stage_at, stage_for
+
+    assert [stage_for(t, 100.0) for t in (0, 19.9, 20, 79, 80, 100)] == [
+        "icebreaker", "icebreaker", "discuss", "discuss", "reflect", "reflect"]
+    assert next_stage_at(1000.0, 100.0, 0.0) == 1020.0
+    assert next_stage_at(1000.0, 100.0, 50.0) == 1080.0
+    assert next_stage_at(1000.0, 100.0, 90.0) == 1100.0

@@ -94,6 +94,7 @@ class Member:
         self.welcome: dict[str, Any] = {}
         self.token: str | None = None
         self.seen: list[dict[str, Any]] = []
+        self.found: list[dict[str, Any]] = []
 
     # -- raw I/O ---------------------------------------------------------------
     async def send(self, frame: dict[str, Any]) -> None:
@@ -102,8 +103,9 @@ class Member:
     async def send_raw(self, data: str | bytes) -> None:
         await self.ws.send(data)
 
-    async def recv(self, wait: float = TIMEOUT) -> dict[str, Any]:
-        """The next frame that is not in IGNORED, as a dict."""
+    async def recv(self, wait: float = TIMEOUT, ignore: frozenset[str] = IGNORED
+                   ) -> dict[str, Any]:
+        """The next frame that is not in `ignore`, as a dict."""
         deadline = time.monotonic() + wait
         while True:
             left = deadline - time.monotonic()
@@ -118,7 +120,26 @@ class Member:
             assert isinstance(frame, dict), f"server frame is not an object: {raw}"
             assert isinstance(frame.get("type"), str), f"server frame has no type: {raw}"
             self.seen.append(frame)
-            if frame["type"] not in IGNORED:
+            if frame["type"] not in ignore:
+                return frame
+
+    async def find(self, type_: str, wait: float = TIMEOUT, **fields: Any) -> dict[str, Any]:
+        """The first frame like this, already seen or arriving in time; others pass by.
+
+        For frames that come on their own schedule (stage cards), which
+        `expect` skips."""
+        def like(f: dict[str, Any]) -> bool:
+            return f["type"] == type_ and all(f.get(k) == v for k, v in fields.items())
+
+        for f in self.seen:
+            if like(f) and not any(f is g for g in self.found):
+                self.found.append(f)
+                return f
+        deadline = time.monotonic() + wait
+        while True:
+            frame = await self.recv(max(0.0, deadline - time.monotonic()), ignore=frozenset())
+            if like(frame):
+                self.found.append(frame)
                 return frame
 
     async def expect(self, type_: str, wait: float = TIMEOUT, **fields: Any) -> dict[str, Any]:

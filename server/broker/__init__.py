@@ -80,11 +80,13 @@ class Broker(Protocol):
 
     async def open_rooms(self) -> list[str]: ...
 
-    async def note_away(self, room_id: str, until: float) -> None:
-        """Someone in this room is away until `until` (wall-clock seconds)."""
+    async def wake_at(self, room_id: str, until: float) -> None:
+        """Look at this room again at `until` (wall clock): a grace or a stage may end.
 
-    async def due_away(self, now: float) -> list[str]:
-        """Rooms with someone whose grace may have run out; each returned once."""
+        An earlier time wins over a later one already set."""
+
+    async def due_rooms(self, now: float) -> list[str]:
+        """Rooms whose time to look again has come; each returned once."""
 
     # -- short room history, for resume -------------------------------------
     async def remember(self, room: str, seq: int, frame: bytes) -> None: ...

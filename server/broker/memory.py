@@ -120,10 +120,10 @@ class MemoryBroker:
         self._sweep()
         return [r for r, room in self._rooms.items() if room.is_open]
 
-    async def note_away(self, room_id: str, until: float) -> None:
+    async def wake_at(self, room_id: str, until: float) -> None:
         self._away[room_id] = min(until, self._away.get(room_id, until))
 
-    async def due_away(self, now: float) -> list[str]:
+    async def due_rooms(self, now: float) -> list[str]:
         due = [r for r, t in self._away.items() if t <= now]
         for r in due:
             del self._away[r]

@@ -11,7 +11,7 @@ should outlive a restart on disk. Layout, all under the `bc:` prefix:
 | presence:{member} | string | that node's id, with a TTL refreshed by its heartbeat |
 | nodes, node:{id} | zset, set | node heartbeats, and each node's members |
 | room:{id}, meta:{id} | string | a room's state snapshot and what goes with it |
-| open, away | set, zset | open rooms; rooms with someone away, by deadline |
+| open, wake | set, zset | open rooms; rooms to look at again (a grace or stage ending), by time |
 | mrooms:{member} | set | rooms a member has a seat in |
 | hist:{id} | zset | message frames by seq, the last N, expiring with the room |
 | pairs, again | zset, set | pairs met recently (by expiry), meet-again pairs |
@@ -341,14 +341,14 @@ class RedisBroker:
     async def open_rooms(self) -> list[str]:
         return [r.decode() for r in await self.r.smembers(f"{P}open")]
 
-    async def note_away(self, room_id: str, until: float) -> None:
-        await self.r.zadd(f"{P}away", {room_id: until}, lt=True)
-        await self.r.zadd(f"{P}away", {room_id: until}, nx=True)
+    async def wake_at(self, room_id: str, until: float) -> None:
+        await self.r.zadd(f"{P}wake", {room_id: until}, lt=True)
+        await self.r.zadd(f"{P}wake", {room_id: until}, nx=True)
 
-    async def due_away(self, now: float) -> list[str]:
+    async def due_rooms(self, now: float) -> list[str]:
         async with self.r.pipeline(transaction=True) as pipe:
-            pipe.zrangebyscore(f"{P}away", 0, now)
-            pipe.zremrangebyscore(f"{P}away", 0, now)
+            pipe.zrangebyscore(f"{P}wake", 0, now)
+            pipe.zremrangebyscore(f"{P}wake", 0, now)
             due, _ = await pipe.execute()
         return [r.decode() for r in due]
 

@@ -2,9 +2,11 @@
 
 from server.store.base import sqlite_url
 from server.store.members import Block, Member, MemberStore, PromptRow, hash_token
+from server.store.moderation import ModerationStore
+from server.store.records import RecordStore
 
 
-class Store(MemberStore):
+class Store(MemberStore, ModerationStore, RecordStore):
     """Every table and method of the store, on one engine."""
 
 

@@ -8,20 +8,66 @@ worker thread so the event loop never waits on disk.
 
 `Store` gathers one mixin per concern (members, moderation, records), each
 in its own module with its tables.
+
+The schema comes from the alembic revisions in server/migrations/, on
+PostgreSQL and on SQLite alike: `StoreBase` runs `alembic upgrade head` when
+it opens a database. One path for both means the embedded default gets the
+same schema changes as a cluster when an operator upgrades (create_all only
+ever adds missing tables, never a column), and the revisions are exercised
+by every test that opens a store. Nodes that start together take a lock
+first (a PostgreSQL advisory lock, or a lock file beside the SQLite file)
+so only one of them migrates.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, event, inspect, make_url, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, create_engine
+
+log = logging.getLogger("bridgechat.store")
+# Alembic narrates every start at INFO (plugins, context, "will assume...");
+# migrate() logs the one line that matters: which revisions it applied.
+logging.getLogger("alembic").setLevel(logging.WARNING)
+
+# Every table of every mixin, once server.store has imported them all;
+# server/migrations/env.py compares revisions against it.
+metadata = SQLModel.metadata
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+# The revision that the first release's schema was made by; see _adopt_legacy.
+BASELINE = "0001"
+
+# Any constant will do; it only has to be the same on every node.
+_PG_LOCK_KEY = 0x6272_6964_6765  # "bridge"
 
 
 def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'bridgechat.db'}"
+
+
+def engine_url(url: str) -> str:
+    """The URL to give SQLAlchemy: a bare postgresql:// means psycopg 3.
+
+    SQLAlchemy would pick psycopg2 for a bare URL; we ship psycopg 3 (the
+    `postgres` extra), so operators can write the URL every tool knows.
+    """
+    u = make_url(url)
+    if u.drivername in ("postgresql", "postgres"):
+        u = u.set(drivername="postgresql+psycopg")
+    return u.render_as_string(hide_password=False)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -32,19 +78,113 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def migration_config(connection: Connection | None = None) -> Config:
+    """An alembic Config for the packaged revisions, with no .ini file.
+
+    With a connection, env.py migrates through it (the caller holds the lock
+    and owns the transaction).
+    """
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(migration_config()).get_current_head()
+    assert head is not None, "server/migrations has no revision"
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+@contextlib.contextmanager
+def _sqlite_lock(engine: Engine) -> Iterator[None]:
+    """Serialise migrations of one SQLite file across processes with flock."""
+    db = engine.url.database
+    if not db or db == ":memory:":
+        yield
+        return
+    with open(f"{db}.migrate-lock", "a+b") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)  # released when the file closes
+        yield
+
+
+def _adopt_legacy(conn: Connection) -> None:
+    """Stamp a database made by create_all before the revisions existed.
+
+    Version 0.1.0 created its tables with create_all and had no alembic
+    table; its schema is the baseline revision's minus tables added since,
+    which create_all still adds (it never touches an existing table). Once
+    stamped, later revisions apply as usual.
+    """
+    names = set(inspect(conn).get_table_names())
+    if "alembic_version" in names or "member" not in names:
+        return
+    log.warning("adopting a database made before migrations existed; stamping %s", BASELINE)
+    baseline = [t for t in metadata.sorted_tables if t.name in _BASELINE_TABLES]
+    metadata.create_all(conn, tables=baseline)
+    command.stamp(migration_config(conn), BASELINE)
+
+
+# The tables of the baseline revision; _adopt_legacy creates those missing.
+_BASELINE_TABLES = frozenset({
+    "member", "block", "prompt", "moderator", "moderator_session", "report", "audit",
+    "invite", "conversation_record",
+})
+
+
+def migrate(engine: Engine) -> str:
+    """Bring the schema to the newest revision; return that revision."""
+    head = head_revision()
+    if engine.dialect.name == "postgresql":
+        lock: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+    else:
+        lock = _sqlite_lock(engine)
+    with lock, engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # Transaction-scoped, so it is released even if a migration fails.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+        _adopt_legacy(conn)
+        before = MigrationContext.configure(conn).get_current_revision()
+        if before != head:
+            command.upgrade(migration_config(conn), "head")
+            log.info("database schema migrated",
+                     extra={"what": f"{before or 'nothing'} -> {head}"})
+    return head
+
+
+def open_engine(url: str) -> Engine:
+    args: dict[str, Any] = {}
+    url = engine_url(url)
+    if url.startswith("sqlite"):
+        args["connect_args"] = {"check_same_thread": False}
+    else:
+        # A database server may restart under a long-running node; a dead pooled
+        # connection is then replaced instead of failing the next call.
+        args["pool_pre_ping"] = True
+    engine = create_engine(url, **args)
+    if url.startswith("sqlite"):
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
 class StoreBase:
-    """The engine; mixins add tables and methods."""
+    """The engine, at the newest schema; mixins add tables and methods."""
 
     engine: Engine
 
     def __init__(self, url: str) -> None:
-        args: dict[str, Any] = {}
-        if url.startswith("sqlite"):
-            args["connect_args"] = {"check_same_thread": False}
-        self.engine = create_engine(url, **args)
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        SQLModel.metadata.create_all(self.engine)
+        self.engine = open_engine(url)
+        try:
+            migrate(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     def close(self) -> None:
         self.engine.dispose()

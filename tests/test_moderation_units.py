@@ -1,0 +1,126 @@
+"""Unit tests of moderation's pure helpers: address hashes, login limits, the dashboard view."""
+
+from __future__ import annotations
+
+import json
+
+from server import matching
+from server.addresses import AddressHasher, network_key
+from server.moderation import invites, overview
+from server.moderation.auth import csrf_for
+from server.moderation.throttle import LoginLimits
+
+DAY = 86400.0
+
+
+def test_an_address_hash_is_stable_within_a_day_and_forgotten_the_next() -> None:
+    h = AddressHasher()
+    now = 10 * DAY + 5.0
+    first = h.hash("203.0.113.7", now)
+    assert first == h.hash("203.0.113.7", now + 3600)
+    assert first != h.hash("203.0.113.8", now)
+    assert "203.0.113.7" not in first and len(first) == 32
+    assert h.hash("203.0.113.7", now + DAY) != first
+    # Another process (another salt) cannot link the same address.
+    assert AddressHasher().hash("203.0.113.7", now) != first
+
+
+def test_ipv6_addresses_count_by_their_64_prefix() -> None:
+    assert network_key("2001:db8:1:2:aaaa::1") == network_key("2001:db8:1:2:bbbb::9")
+    assert network_key("2001:db8:1:3::1") != network_key("2001:db8:1:2::1")
+    assert network_key("::ffff:198.51.100.4") == "198.51.100.4"
+    h = AddressHasher()
+    assert h.hash("2001:db8:1:2::1", 0.0) == h.hash("2001:db8:1:2::ffff", 0.0)
+
+
+def test_login_limits_per_name_and_address() -> None:
+    lim = LoginLimits(per_name=3, per_address=5, window=60.0)
+    for i in range(3):
+        assert lim.retry_after("mo", "addr", float(i)) == 0
+        lim.attempt("mo", "addr", float(i))
+    assert lim.retry_after("mo", "addr", 3.0) == 57.0
+    assert lim.retry_after("ann", "addr", 3.0) == 0  # another name from the same place
+    assert lim.retry_after("mo", "addr", 60.5) == 0  # the first attempt left the window
+    lim.attempt("ann", "addr", 4.0)
+    lim.attempt("ann", "addr", 4.0)
+    assert lim.retry_after("zed", "addr", 5.0) > 0  # five from this address in a minute
+
+
+def test_a_correct_password_takes_its_attempt_back() -> None:
+    lim = LoginLimits(per_name=3, per_address=5, window=60.0)
+    for _ in range(2):
+        lim.attempt("mo", "addr", 1.0)
+    lim.attempt("mo", "addr", 2.0)
+    lim.succeeded("mo", "addr")
+    assert lim.retry_after("mo", "addr", 3.0) == 0
+
+
+def test_login_limits_stay_bounded_in_memory() -> None:
+    lim = LoginLimits(max_keys=100)
+    for i in range(1000):
+        lim.attempt(f"name{i}", "addr", float(i))
+    assert len(lim._seen) <= 101
+
+
+def test_csrf_token_is_bound_to_the_session() -> None:
+    assert csrf_for("session-a") == csrf_for("session-a")
+    assert csrf_for("session-a") != csrf_for("session-b")
+    assert "session-a" not in csrf_for("session-a")
+
+
+def test_invite_codes_read_forgivingly_and_hash_alike() -> None:
+    code = invites.new_code()
+    assert len(code) == 19 and code.count("-") == 3
+    assert invites.hash_code(code) == invites.hash_code(code.lower().replace("-", " "))
+    assert invites.normal_code("ab1o-il00") == "AB1011100"
+    assert invites.new_code() != code
+
+
+def ticket(tid: str, prompts: tuple[str, ...], langs: tuple[str, ...], since: float = 0.0,
+           **kw: object) -> matching.Ticket:
+    return matching.Ticket(id=tid, member=f"m-{tid}", prompts=prompts, languages=langs,
+                           since=since, **kw)  # type: ignore[arg-type]
+
+
+def test_the_queue_view_hides_profiles_and_ids_and_lists_oldest_first() -> None:
+    pool = [ticket("t1", ("p",), ("en",), since=50.0, profile=(("politics", "left"),)),
+            ticket("t2", ("p",), ("en",), since=10.0, stances=(("p", "agree"),))]
+    frame = overview.queue_frame("queue_changed", pool, 60.0, set(), matching.Constraints())
+    assert [e["ticket"] for e in frame["queue"]] == ["t2", "t1"]
+    assert frame["queue"][0]["waited_s"] == 50.0
+    assert frame["wait"] == {"median_s": 30.0, "longest_s": 50.0}
+    raw = json.dumps(frame)
+    for secret in ("left", "agree", "m-t1", "m-t2", "politics"):
+        assert secret not in raw
+
+
+def test_stuck_counts_members_with_no_possible_counterpart() -> None:
+    pool = [
+        ticket("a", ("p",), ("de",)), ticket("b", ("p",), ("de",)),  # a pair
+        ticket("c", ("p",), ("fr",)),  # nobody speaks French
+        ticket("d", ("p",), ("de",), mode="generations"),  # nobody else wants this mode
+        ticket("e", ("q",), ("de",), group=3), ticket("f", ("q",), ("de",), group=3),  # short
+    ]
+    rows = overview.stuck_counts(pool, set(), matching.Constraints())
+    assert {"prompt": "p", "language": "de", "waiting": 3, "stuck": 1} in rows
+    assert {"prompt": "p", "language": "fr", "waiting": 1, "stuck": 1} in rows
+    assert {"prompt": "q", "language": "de", "waiting": 2, "stuck": 2} in rows
+    assert rows[0]["stuck"] == 2  # the worst first
+    # Blocks count too, and a paused prompt leaves everyone on it stuck.
+    blocked = matching.Constraints(blocked=frozenset({frozenset({"m-a", "m-b"})}))
+    assert {"prompt": "p", "language": "de", "waiting": 3, "stuck": 3} in overview.stuck_counts(
+        pool, set(), blocked)
+    assert overview.stuck_members(pool, {"p"}, matching.Constraints()) >= {"a", "b"}
+
+
+def test_language_buddies_are_stuck_without_a_fluent_partner() -> None:
+    learner = ticket("l", ("p",), ("en",), mode="language_buddy", learning=("de",))
+    other = ticket("o", ("p",), ("en",), mode="language_buddy", learning=("de",))
+    assert overview.stuck_members([learner, other], set(), matching.Constraints()) == {"l", "o"}
+    fluent = ticket("f", ("p",), ("de",), mode="language_buddy", learning=("en",))
+    assert overview.stuck_members([learner, other, fluent], set(),
+                                  matching.Constraints()) == set()
+
+
+def test_wait_figures_with_an_empty_queue() -> None:
+    assert overview.wait_stats([]) == {"median_s": None, "longest_s": None}

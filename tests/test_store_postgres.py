@@ -1,0 +1,277 @@
+"""The store on both of its databases: SQLite (the embedded default) and PostgreSQL.
+
+Every check runs once per backend through the parametrised `store` fixture.
+The PostgreSQL one is a real server that the session-wide `postgres`
+fixture starts from Debian's packages (tests/cluster_util.py); each test
+gets a fresh database in it, so the schema is built by the migrations
+every time. The migration checks at the end compare what the revisions
+build with what the models describe.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from cluster_util import PostgresServer
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from server.deck import Prompt
+from server.store import Store, hash_token
+from server.store.base import (
+    engine_url,
+    head_revision,
+    metadata,
+    migration_config,
+    open_engine,
+)
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL of an empty database of the requested backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'bridgechat.db'}"
+    pg: PostgresServer = request.getfixturevalue("postgres")
+    return pg.create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    s = Store(db_url)
+    yield s
+    s.close()
+
+
+pytestmark = pytest.mark.parametrize("db_url", BACKENDS, indirect=True)
+
+
+def new_member(store: Store, day: str = "2024-05-01") -> tuple[str, str]:
+    member_id, token = uuid.uuid4().hex, uuid.uuid4().hex
+    store.create_member(member_id, hash_token(token), day)
+    return member_id, hash_token(token)
+
+
+# -- members ----------------------------------------------------------------------
+
+
+def test_create_member_and_find_by_token_hash(store: Store) -> None:
+    member_id, th = new_member(store)
+    m = store.member_by_token(th)
+    assert m is not None
+    assert (m.id, m.created_day, m.seen_day, m.suspended_until) == (
+        member_id, "2024-05-01", "2024-05-01", None)
+    assert store.member_by_token(hash_token("never issued")) is None
+
+
+def test_token_hash_is_unique(store: Store) -> None:
+    _, th = new_member(store)
+    with pytest.raises(IntegrityError):
+        store.create_member(uuid.uuid4().hex, th, "2024-05-01")
+
+
+def test_touch_member_moves_seen_day(store: Store) -> None:
+    member_id, th = new_member(store)
+    store.touch_member(member_id, "2024-06-02")
+    m = store.member_by_token(th)
+    assert m is not None and (m.created_day, m.seen_day) == ("2024-05-01", "2024-06-02")
+
+
+def test_blocks_hold_in_both_directions(store: Store) -> None:
+    a, _ = new_member(store)
+    b, _ = new_member(store)
+    c, _ = new_member(store)
+    store.add_block(a, b)
+    store.add_block(a, b)  # idempotent
+    pair = frozenset((a, b))
+    assert store.blocks_of([a]) == {pair}
+    assert store.blocks_of([b]) == {pair}  # the blocked side sees it too
+    assert store.blocks_of([c]) == set()
+    assert store.blocks_of([]) == set()
+    store.add_block(c, a)
+    assert store.blocks_of([a]) == {pair, frozenset((a, c))}
+
+
+def test_suspension_set_indefinite_and_lifted(store: Store) -> None:
+    member_id, th = new_member(store)
+    assert store.set_suspension(member_id, 1_900_000_000.5)
+    m = store.member_by_token(th)
+    assert m is not None and m.suspended_until == 1_900_000_000.5
+    # Indefinitely is infinity: both databases must keep it as such.
+    assert store.set_suspension(member_id, math.inf)
+    m = store.member_by_token(th)
+    assert m is not None and m.suspended_until == math.inf
+    assert store.set_suspension(member_id, None)
+    m = store.member_by_token(th)
+    assert m is not None and m.suspended_until is None
+    assert not store.set_suspension("nobody", math.inf)
+
+
+def test_erase_member_removes_member_and_every_block_naming_them(store: Store) -> None:
+    a, th = new_member(store)
+    b, _ = new_member(store)
+    c, _ = new_member(store)
+    store.add_block(a, b)
+    store.add_block(c, a)
+    store.add_block(b, c)
+    store.erase_member(a)
+    assert store.member_by_token(th) is None
+    assert store.export_member(a) is None
+    assert store.blocks_of([a]) == set()
+    assert store.blocks_of([b, c]) == {frozenset((b, c))}
+    store.erase_member(a)  # erasing twice is harmless
+
+
+def test_export_member_lists_what_is_kept(store: Store) -> None:
+    a, _ = new_member(store)
+    b, _ = new_member(store)
+    c, _ = new_member(store)
+    store.add_block(a, c)
+    store.add_block(a, b)
+    store.add_block(b, a)  # not a's own block: not in a's export
+    out = store.export_member(a)
+    assert out is not None
+    assert out["member"] == a
+    assert out["blocked"] == sorted([b, c])
+    assert out["created_day"] == out["seen_day"] == "2024-05-01"
+    assert "hash" in str(out["token"])
+    assert store.export_member("nobody") is None
+
+
+# -- prompts ----------------------------------------------------------------------
+
+
+def test_prompts_seed_active_and_set(store: Store) -> None:
+    deck = [Prompt("p1", "Should towns ban cars?"), Prompt("p2", "Wat is thuis?", "nl")]
+    store.seed_prompts(deck)
+    assert sorted(store.active_prompts(), key=lambda p: p.id) == deck
+    # Seeding again keeps what an operator changed.
+    store.set_prompt(Prompt("p1", "Should city centres ban cars?"), active=True)
+    store.seed_prompts(deck)
+    by_id = {p.id: p for p in store.active_prompts()}
+    assert by_id["p1"].text == "Should city centres ban cars?"
+    assert by_id["p2"].lang == "nl"
+    store.set_prompt(Prompt("p2", "Wat is thuis?", "nl"), active=False)
+    assert [p.id for p in store.active_prompts()] == ["p1"]
+    store.set_prompt(Prompt("p3", "Нова тема", "uk"), active=True)
+    assert sorted(p.id for p in store.active_prompts()) == ["p1", "p3"]
+    assert {p.id: p for p in store.active_prompts()}["p3"].text == "Нова тема"
+
+
+# -- moderation tables that differ most between the two databases ----------------
+
+
+def test_audit_log_is_append_only(store: Store) -> None:
+    store.audit("ada", "warn", "report:1", "first", 1.0)
+    with pytest.raises(DBAPIError), store.engine.begin() as conn:
+        conn.execute(text("UPDATE audit SET note = 'rewritten'"))
+    with pytest.raises(DBAPIError), store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit"))
+    assert [e.note for e in store.audit_entries(10, None)] == ["first"]
+
+
+def test_report_keeps_sealed_bytes(store: Store) -> None:
+    from server.store.moderation import ReportRow
+
+    sealed = bytes(range(256))
+    store.add_report(ReportRow(id="r1", reason="abuse", verified=2, created=5.0,
+                               key_id="k1", sealed=sealed))
+    got = store.report("r1")
+    assert got is not None and got.sealed == sealed and got.status == "open"
+    assert store.open_report_count() == 1
+    assert store.close_report("r1", "dismiss", "ada", 6.0)
+    assert not store.close_report("r1", "dismiss", "ada", 7.0)
+
+
+# -- migrations -------------------------------------------------------------------
+
+
+def test_migrations_build_exactly_the_models_schema(store: Store) -> None:
+    with store.engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert ctx.get_current_revision() == head_revision()
+        diff = compare_metadata(ctx, metadata)
+    assert diff == [], f"the revisions and the models disagree: {diff}"
+
+
+def test_reopening_an_upgraded_database_changes_nothing(store: Store, db_url: str) -> None:
+    member_id, th = new_member(store)
+    again = Store(db_url)
+    try:
+        m = again.member_by_token(th)
+        assert m is not None and m.id == member_id
+    finally:
+        again.close()
+
+
+def test_downgrade_to_nothing_and_back(db_url: str) -> None:
+    engine = open_engine(db_url)
+    try:
+        Store(db_url).close()
+        with engine.begin() as conn:
+            command.downgrade(migration_config(conn), "base")
+        with engine.connect() as conn:
+            assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+        Store(db_url).close()
+        with engine.connect() as conn:
+            assert set(metadata.tables) <= set(inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_nodes_starting_together_migrate_once(db_url: str) -> None:
+    """Three stores open one empty database at once: the lock lets one migrate."""
+    errors: list[BaseException] = []
+    stores: list[Store] = []
+    lock = threading.Lock()
+
+    def open_one() -> None:
+        try:
+            s = Store(db_url)
+            with lock:
+                stores.append(s)
+        except BaseException as e:  # reported below, in the test's thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=open_one) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    try:
+        assert not errors, errors
+        assert len(stores) == 3
+        new_member(stores[0])
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_a_database_made_before_migrations_is_adopted(db_url: str) -> None:
+    """0.1.0 made its tables with create_all; opening it stamps it instead of failing."""
+    engine = create_engine(engine_url(db_url))
+    try:
+        metadata.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO member (id, token_hash, created_day, seen_day) "
+                              "VALUES ('old', 'h', '2024-01-01', '2024-01-01')"))
+    finally:
+        engine.dispose()
+    s = Store(db_url)
+    try:
+        m = s.member_by_token("h")
+        assert m is not None and m.id == "old"
+        with s.engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() == head_revision()
+    finally:
+        s.close()
