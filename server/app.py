@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import mimetypes
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
@@ -21,14 +20,11 @@ from server.hub import Hub
 from server.moderation import setup_moderation
 from server.privacy import setup_privacy
 from server.settings import Settings
+from server.static import StaticFiles
 from server.store import Store, sqlite_url
 
 log = logging.getLogger("bridgechat.app")
 
-# Some distributions map .js to application/javascript or nothing at all.
-mimetypes.add_type("text/javascript", ".js")
-mimetypes.add_type("application/json", ".json")
-mimetypes.add_type("image/svg+xml", ".svg")
 
 
 def static_root(settings: Settings) -> Path:
@@ -63,7 +59,6 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application()
     app[handlers.SETTINGS] = settings
     app[handlers.SOCKETS] = set()
-    app[handlers.STATIC] = static_root(settings)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -101,5 +96,5 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/ws", handlers.member_socket)
     setup_moderation(app)  # after `lifecycle` (it needs the hub), before the static catch-all
     setup_privacy(app)  # likewise: /api/me, /api/impact, the retention job
-    app.router.add_get("/{tail:.*}", handlers.static_file)
+    app.router.add_get("/{tail:.*}", StaticFiles(static_root(settings)).handle)
     return app

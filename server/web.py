@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from pathlib import Path
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -32,7 +31,6 @@ SECURITY_HEADERS = {
 HUB = web.AppKey("hub", Hub)
 SETTINGS = web.AppKey("settings", Settings)
 SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("sockets")
-STATIC = web.AppKey("static", Path)
 
 
 class WsConn:
@@ -174,18 +172,6 @@ async def readyz(request: web.Request) -> web.Response:
     hub = request.app.get(HUB)
     ok = hub is not None and await hub.broker.ready()
     return web.json_response({"ready": ok}, status=200 if ok else 503)
-
-
-async def static_file(request: web.Request) -> web.StreamResponse:
-    """Serve client_web/; FileResponse picks a precompressed .br or .gz when accepted."""
-    root = request.app[STATIC]
-    tail = request.match_info.get("tail", "") or "index.html"
-    path = (root / tail).resolve()
-    if not path.is_relative_to(root) or not path.is_file() or path.suffix in {".gz", ".br"}:
-        raise web.HTTPNotFound(text="Not found.")
-    resp = web.FileResponse(path)
-    resp.headers["Cache-Control"] = "no-cache"
-    return resp
 
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
