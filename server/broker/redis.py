@@ -44,6 +44,7 @@ from server.room import Room, RoomMeta
 
 log = logging.getLogger("bridgechat.redis")
 T = TypeVar("T")
+R = TypeVar("R")
 P = "bc:"
 HISTORY = 500
 HEARTBEAT = 2.0
@@ -275,7 +276,37 @@ class RedisBroker:
         return None if raw is None else _meta.decode(raw)
 
     async def change_room(self, room_id: str, fn: Callable[[Room], T]) -> T:
-        key = f"{P}room:{room_id}"
+        def apply(raw: bytes, pipe: Any) -> tuple[bytes, T, Room]:
+            room = Room.restore(msgspec.json.decode(raw))
+            was_open = room.is_open
+            result = fn(room)
+            if was_open and not room.is_open:
+                pipe.srem(f"{P}open", room_id)
+            return _enc.encode(room.snapshot()), result, room
+
+        result, room = await self._transact(f"{P}room:{room_id}", apply,
+                                            lambda: self._restore(room_id))
+        self._remember(room)
+        return result
+
+    async def change_meta(self, room_id: str, fn: Callable[[RoomMeta], T]) -> T:
+        def apply(raw: bytes, pipe: Any) -> tuple[bytes, T, None]:
+            meta = _meta.decode(raw)
+            result = fn(meta)
+            return _enc.encode(meta), result, None
+
+        async def missing() -> None:
+            return None
+
+        result, _ = await self._transact(f"{P}meta:{room_id}", apply, missing)
+        return result
+
+    async def _transact(self, key: str, apply: Callable[[bytes, Any], tuple[bytes, T, R]],
+                        restore: Callable[[], Awaitable[bytes | None]]) -> tuple[T, R]:
+        """Read `key`, apply a pure change, write it back unless another node got there first.
+
+        `apply` may queue more commands on the transaction; a ProtocolError from
+        it leaves the key untouched. A missing key is restored once if we can."""
         for _ in range(RETRIES):
             async with self.r.pipeline(transaction=True) as pipe:
                 try:
@@ -283,38 +314,14 @@ class RedisBroker:
                     raw = await pipe.get(key)
                     if raw is None:
                         await pipe.unwatch()
-                        if await self._restore(room_id) is None:
+                        if await restore() is None:
                             raise ProtocolError(Code.UNKNOWN_ROOM)
                         continue
-                    room = Room.restore(msgspec.json.decode(raw))
-                    was_open = room.is_open
-                    result = fn(room)
                     pipe.multi()
-                    pipe.set(key, _enc.encode(room.snapshot()), keepttl=True)
-                    if was_open and not room.is_open:
-                        pipe.srem(f"{P}open", room_id)
+                    new, result, extra = apply(raw, pipe)
+                    pipe.set(key, new, keepttl=True)
                     await pipe.execute()
-                    self._remember(room)
-                    return result
-                except WatchError:
-                    continue
-        raise ProtocolError(Code.INTERNAL_ERROR, "The conversation is too busy; try again.")
-
-    async def change_meta(self, room_id: str, fn: Callable[[RoomMeta], T]) -> T:
-        key = f"{P}meta:{room_id}"
-        for _ in range(RETRIES):
-            async with self.r.pipeline(transaction=True) as pipe:
-                try:
-                    await pipe.watch(key)
-                    raw = await pipe.get(key)
-                    if raw is None:
-                        raise ProtocolError(Code.UNKNOWN_ROOM)
-                    meta = _meta.decode(raw)
-                    result = fn(meta)
-                    pipe.multi()
-                    pipe.set(key, _enc.encode(meta), keepttl=True)
-                    await pipe.execute()
-                    return result
+                    return result, extra
                 except WatchError:
                     continue
         raise ProtocolError(Code.INTERNAL_ERROR, "The conversation is too busy; try again.")
