@@ -103,10 +103,14 @@ class Chat(Node):
                 seconds=(room.closed_at or time.time()) - room.created, messages=room.seq,
                 reason=room.closed or "left"))
 
-            def keep(m: Any) -> None:
-                m.record = record
+            def keep(m: RoomMeta) -> list[tuple[int, bool]]:
+                m.record, pending, m.pending = record, m.pending, []
+                return pending
 
-            await self.broker.change_meta(room.id, keep)
+            pending = await self.broker.change_meta(room.id, keep)
+            if record is not None and self.feedback_sink is not None:
+                for common_ground, again in pending:
+                    await self.feedback_sink(record, common_ground, again)
         log.info("room closed", extra={"reason": room.closed})
         self.changed("rooms")
 
@@ -115,9 +119,11 @@ class Chat(Node):
         if not room.has_member(member):
             raise ProtocolError(Code.NOT_IN_ROOM)
 
-        def vote(meta: Any) -> tuple[bool, str | None]:
+        def vote(meta: RoomMeta) -> tuple[bool, str | None]:
             first = member not in meta.again
             meta.again[member] = f.again
+            if first and meta.record is None:
+                meta.pending.append((f.common_ground, f.again))
             return first, meta.record
 
         first, record = await self.broker.change_meta(room.id, vote)

@@ -1,6 +1,6 @@
 """Aggregate figures for funders and policymakers, with small counts suppressed.
 
-Pure: conversation records in, a report (plain dicts) out; time and
+Pure: conversation records in, `Figures` (then JSON or CSV rows) out; time and
 randomness come in as arguments. docs/privacy.md explains the rules to an
 operator; here is why they are shaped so.
 
@@ -9,8 +9,8 @@ is not enough: a hidden week could be recovered as the total minus the
 weeks shown, and a hidden "did not cross" count as conversations minus
 "crossed". So the report is a set of sums (each total is the sum of its
 parts: weeks, prompts, duration buckets, crossed + not crossed), and
-`protect` keeps hiding the smallest shown count of any sum that would let
-subtraction recover a count from 1 to 10, until none does.
+`protect` keeps hiding the smallest shown count that a subtraction (or a
+chain of them) recovering a count from 1 to 10 starts from, until none does.
 
 With `epsilon`, counts get Laplace noise instead (differential privacy,
 so no secondary suppression is needed) and are then suppressed below 11
@@ -33,7 +33,8 @@ MAX_SCORE = 5
 # One record counts in the total, its week and its prompt.
 ROWS_PER_RECORD = 3
 # Noise families: the privacy budget is split evenly between them; the value is
-# how much one record can change the family's counts in one row (L1).
+# how much one record can change the family's counts in one row (L1; None: one
+# per dimension, as a conversation crosses each dimension at most once).
 SENSITIVITY = {"conversations": 1, "duration": 1, "crossed": None, "feedback": MAX_GROUP,
                "again": MAX_GROUP, "common_ground": MAX_GROUP * MAX_SCORE}
 Cell = tuple[str, str, str]  # (scope, key, metric)

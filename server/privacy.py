@@ -20,6 +20,7 @@ import csv
 import hashlib
 import hmac
 import io
+import json
 import logging
 import math
 import random
@@ -57,10 +58,10 @@ def day_of(now: float) -> str:
 
 def refuse(status: type[web.HTTPException], code: str, message: str) -> web.HTTPException:
     """An HTTP error with the same shape as a WebSocket `error`: a code and plain words."""
-    headers = {"WWW-Authenticate": 'Bearer realm="bridgechat"'} if status.status_code == 401 \
-        else None
-    return status(text=web.json_response({"error": code, "message": message}).text,
-                  content_type="application/json", headers=headers)
+    challenge = status is web.HTTPUnauthorized
+    return status(text=json.dumps({"error": code, "message": message}),
+                  content_type="application/json",
+                  headers={"WWW-Authenticate": 'Bearer realm="bridgechat"'} if challenge else None)
 
 
 async def member_of(request: web.Request) -> str:

@@ -88,6 +88,9 @@ class RoomMeta:
     divides: tuple[str, ...]
     again: dict[str, bool] = field(default_factory=dict)
     record: str | None = None
+    # Feedback given before the room closed (no member ids): it joins the
+    # anonymous record once the record exists.
+    pending: list[tuple[int, bool]] = field(default_factory=list)
     # The guided conversation: which stage shows, the card drawn per stage,
     # each member's language, and when the conversation ends (None: open-ended).
     stage: str = "icebreaker"

@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 
 import msgspec
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, WatchError
 
 from server.broker import Deliver
@@ -323,6 +324,10 @@ class RedisBroker:
                     await pipe.execute()
                     return result, extra
                 except WatchError:
+                    continue
+                except RedisConnectionError:
+                    # A pooled connection from before a Redis restart: the next one is fresh.
+                    await asyncio.sleep(0.05)
                     continue
         raise ProtocolError(Code.INTERNAL_ERROR, "The conversation is too busy; try again.")
 
