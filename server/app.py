@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from server.broker import Broker
 from server.broker.memory import MemoryBroker
 from server.deck import load_deck
 from server.hub import Hub
+from server.jobs import every
 from server.moderation import setup_moderation
 from server.privacy import setup_privacy
 from server.settings import Settings
@@ -43,16 +44,6 @@ def make_broker(settings: Settings, node: str) -> Broker:
 
         return RedisBroker(settings.redis, node, history=settings.history)
     return MemoryBroker(history=settings.history)
-
-
-async def every(seconds: float, job: Callable[[], Awaitable[None]], name: str) -> None:
-    """Run `job` forever; a failing round is logged and the next one runs."""
-    while True:
-        await asyncio.sleep(seconds)
-        try:
-            await job()
-        except Exception:
-            log.exception("background job failed", extra={"what": name})
 
 
 def create_app(settings: Settings) -> web.Application:

@@ -35,6 +35,7 @@ from aiohttp import web
 from server import impact
 from server.addresses import AddressHasher
 from server.hub import Hub, RoomRecord
+from server.jobs import every
 from server.settings import Settings
 from server.store import Store, hash_token
 from server.web import HUB, SETTINGS, origin_allowed
@@ -274,7 +275,6 @@ async def enforce_retention(store: Store, hub: Hub, now: float, settings: Settin
 # -- wiring ---------------------------------------------------------------------
 
 async def _privacy_ctx(app: web.Application) -> AsyncIterator[None]:
-    from server.app import every  # app.py imports this module, so not at the top
 
     hub, settings = app[HUB], app[SETTINGS]
     install_sinks(hub)

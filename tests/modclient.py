@@ -9,6 +9,7 @@ for 127.0.0.1), and the live feed through the `websockets` library.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
@@ -179,10 +180,8 @@ class Feed:
         raise AssertionError(f"the feed is still open after {wait} s")
 
     async def close(self) -> None:
-        try:
+        with contextlib.suppress(TimeoutError, OSError, ConnectionClosed):
             await asyncio.wait_for(self.ws.close(), 2)
-        except (TimeoutError, OSError, ConnectionClosed):
-            pass
 
 
 def queue_has(ticket: str) -> Any:

@@ -62,7 +62,9 @@ async def test_an_altered_line_is_neither_verified_shown_nor_stored(srv: LiveSer
         assert row["status"] == "open" and row["verified"] == 2 and row["reason"] == "abuse"
         assert row["created"].endswith("Z")
 
-        detail = (await mod.get(f"/api/reports/{reported['report']}")).body
+        opened_reply = await mod.get(f"/api/reports/{reported['report']}")
+        assert opened_reply.headers["Cache-Control"] == "no-store"  # evidence is not cached
+        detail = opened_reply.body
         assert [m["text"] for m in detail["evidence"]] == [texts[0], texts[2]]
         assert all(m["from"] == pair.b_alias for m in detail["evidence"])
         assert detail["note"] == "they were rude"
@@ -191,3 +193,26 @@ async def test_a_bad_key_stops_the_server_with_a_plain_reason(make_server, tmp_p
     key_file.write_text("too short")
     with pytest.raises(RuntimeError, match="not 32 bytes"):
         make_server("--report-key-file", str(key_file))
+
+
+async def test_a_suspension_without_days_holds_indefinitely(srv: LiveServer) -> None:
+    async with Mod(srv.url) as mod, Clients(srv.ws_url) as clients:
+        await mod.login("mo")
+        pair = await clients.pair()
+        token = pair.b.token
+        rid = (await report(pair, await said(pair, "spam spam spam")))["report"]
+        reply = await mod.post(f"/api/reports/{rid}/resolve",
+                               {"action": "suspend", "note": "spam bot"})
+        assert reply.status == 200, reply
+        await pair.b.expect_close()
+        [entry] = [e for e in await mod_audit(srv) if e["target"] == f"report:{rid}"]
+        assert entry["action"] == "report.suspend" and entry["note"] == "spam bot"
+        again = await clients.connect()
+        await again.send({"type": "hello", "v": 1, "token": token})
+        await again.expect_error("suspended")
+
+
+async def mod_audit(srv: LiveServer) -> list[dict[str, Any]]:
+    async with Mod(srv.url) as admin:
+        await admin.login("ann")
+        return await admin.audit()

@@ -12,10 +12,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from server.jobs import every
 from server.moderation.auth import AUTH, Auth, setup_auth_routes
 from server.moderation.invites import make_check, setup_invite_routes
 from server.moderation.live import RECHECK, REFRESH, WATCH, Watch, moderate_socket
@@ -26,15 +27,6 @@ from server.web import HUB, SETTINGS
 log = logging.getLogger("bridgechat.moderation")
 
 HOUR = 3600.0
-
-
-async def _every(seconds: float, job: Callable[[], Awaitable[None]], name: str) -> None:
-    while True:
-        await asyncio.sleep(seconds)
-        try:
-            await job()
-        except Exception:
-            log.exception("moderation job failed", extra={"what": name})
 
 
 def setup_moderation(app: web.Application) -> None:
@@ -77,13 +69,15 @@ async def moderation_context(app: web.Application) -> AsyncIterator[None]:
     async def tidy() -> None:
         await hub.db(hub.store.purge_sessions, time.time(), settings.moderator_idle)
         await desk.purge(settings.report_retention)
+        # Yesterday's salt must not outlive its day just because nobody signed in since.
+        auth.addresses.forget(time.time())
 
     tasks = [
         asyncio.create_task(watch.run()),
-        asyncio.create_task(_every(min(RECHECK, settings.moderator_idle / 2), watch.recheck,
+        asyncio.create_task(every(min(RECHECK, settings.moderator_idle / 2), watch.recheck,
                                   "recheck sessions")),
-        asyncio.create_task(_every(REFRESH, watch.refresh, "refresh dashboards")),
-        asyncio.create_task(_every(HOUR, tidy, "purge")),
+        asyncio.create_task(every(REFRESH, watch.refresh, "refresh dashboards")),
+        asyncio.create_task(every(HOUR, tidy, "purge")),
     ]
     yield
     for t in tasks:

@@ -10,6 +10,7 @@ another site can neither read the cookie nor compute the token.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -37,6 +38,7 @@ TLS_COOKIE = "__Host-bridgechat_mod"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_BODY = 16 * 1024
+MAX_NOTE = 1000
 Role = Literal["moderator", "admin"]
 
 
@@ -57,7 +59,9 @@ def problem(status: int, code: str, message: str,
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
-    raw = await request.content.read(MAX_BODY + 1)
+    if (request.content_length or 0) > MAX_BODY:
+        raise problem(413, "too_large", "That request is too large.")
+    raw = await request.read()  # bounded by the app's client_max_size when chunked
     if len(raw) > MAX_BODY:
         raise problem(413, "too_large", "That request is too large.")
     try:
@@ -67,6 +71,16 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise problem(400, "bad_request", "The request body must be a JSON object.")
     return body
+
+
+def note_of(body: dict[str, Any], required: bool) -> str | None:
+    note = body.get("note")
+    if note is None and not required:
+        return None
+    if not isinstance(note, str) or not note.strip() or len(note) > MAX_NOTE:
+        raise problem(400, "note_required", f"Say why in a note (1 to {MAX_NOTE} characters): "
+                                            "it goes into the audit log.")
+    return note.strip()
 
 
 def csrf_for(token: str) -> str:
@@ -89,7 +103,7 @@ class Auth:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.passwords: Passwords | None = None
+        self.passwords = Passwords()
         self.addresses = AddressHasher()
         self.limits = LoginLimits()
         self._hub: Hub | None = None
@@ -98,7 +112,6 @@ class Auth:
 
     def attach(self, hub: Hub) -> None:
         self._hub = hub
-        self.passwords = Passwords()
 
     @property
     def hub(self) -> Hub:
@@ -107,8 +120,7 @@ class Auth:
         return self._hub
 
     def close(self) -> None:
-        if self.passwords is not None:
-            self.passwords.close()
+        self.passwords.close()
 
     # -- sessions ---------------------------------------------------------------
 
@@ -170,7 +182,10 @@ def guarded(role: Role = "moderator") -> Callable[[Guarded], Callable[
                                                     "your session may have ended.")
             if role == "admin" and who.role != "admin":
                 raise problem(403, "admin_only", "Only an admin may do this.")
-            return await fn(request, who)
+            resp = await fn(request, who)
+            # Report evidence and the like must not linger in a browser's or proxy's cache.
+            resp.headers["Cache-Control"] = "no-store"
+            return resp
 
         handler.__name__ = fn.__name__
         return handler
@@ -200,7 +215,6 @@ async def login(request: web.Request) -> web.Response:
     auth.limits.attempt(name, address, now)
     hub = auth.hub
     account = await hub.db(hub.store.moderator, name)
-    assert auth.passwords is not None
     try:
         ok, rehash = await auth.passwords.check(account.password_hash if account else None,
                                                 password[:4096])
@@ -211,7 +225,9 @@ async def login(request: web.Request) -> web.Response:
         raise problem(401, "bad_credentials", "That username and password do not match.")
     auth.limits.succeeded(name, address)
     if rehash:
-        await hub.db(hub.store.set_password_hash, name, await auth.passwords.hash(password))
+        # Stronger parameters than this hash was made with: replace it while we have the password.
+        with contextlib.suppress(Busy):
+            await hub.db(hub.store.set_password_hash, name, await auth.passwords.hash(password))
     token = secrets.token_urlsafe(32)
     expires = now + settings.moderator_session
     await hub.db(hub.store.create_session, hash_token(token), name, now, expires)
@@ -220,6 +236,7 @@ async def login(request: web.Request) -> web.Response:
     resp = web.json_response({"csrf": csrf_for(token), "username": name, "role": account.role,
                               "expires": min(expires, now + settings.moderator_idle)})
     auth.set_cookie(request, resp, token)
+    resp.headers["Cache-Control"] = "no-store"
     return resp
 
 

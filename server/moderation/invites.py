@@ -17,7 +17,7 @@ import time
 from aiohttp import web
 
 from server.hub import Hub, InviteCheck
-from server.moderation.auth import AUTH, Account, guarded, problem, read_json
+from server.moderation.auth import AUTH, Account, guarded, note_of, problem, read_json
 from server.protocol import iso
 from server.store.moderation import InviteCode
 
@@ -87,10 +87,11 @@ async def create_invite(request: web.Request, who: Account) -> web.Response:
 @guarded("admin")
 async def revoke_invite(request: web.Request, who: Account) -> web.Response:
     auth = request.app[AUTH]
+    note = note_of(await read_json(request), required=False)
     invite_id = request.match_info["id"]
     if not await auth.hub.db(auth.hub.store.revoke_invite, invite_id):
         raise problem(404, "unknown_invite", "There is no such live invite code.")
-    await auth.audit(who.username, "invite.revoke", f"invite:{invite_id}")
+    await auth.audit(who.username, "invite.revoke", f"invite:{invite_id}", note)
     return web.Response(status=204)
 
 

@@ -83,10 +83,9 @@ def stuck_members(tickets: Sequence[matching.Ticket], paused: Collection[str],
     return stuck
 
 
-def stuck_counts(tickets: Sequence[matching.Ticket], paused: Collection[str],
-                 constraints: matching.Constraints) -> list[dict[str, Any]]:
-    """Per prompt and language: members waiting and those with no possible counterpart."""
-    stuck = stuck_members(tickets, paused, constraints)
+def stuck_counts(tickets: Sequence[matching.Ticket], stuck: Collection[str]
+                 ) -> list[dict[str, Any]]:
+    """Per prompt and language: members waiting and those (of `stuck`) with no counterpart."""
     waiting: dict[tuple[str, str], int] = defaultdict(int)
     alone: dict[tuple[str, str], int] = defaultdict(int)
     for t in tickets:
@@ -103,9 +102,10 @@ def queue_frame(kind: str, tickets: Sequence[matching.Ticket], now: float,
                 paused: Collection[str], constraints: matching.Constraints) -> dict[str, Any]:
     """`queue_changed` (or the queue part of `snapshot`), with this server's additions."""
     rows = queue_entries(tickets, now)
+    stuck = stuck_members(tickets, paused, constraints)
     return {"type": kind, "queue": rows[:QUEUE_ROWS], "waiting": len(rows),
             "wait": wait_stats([r["waited_s"] for r in rows]),
-            "stuck": stuck_counts(tickets, paused, constraints)}
+            "stuck": stuck_counts(tickets, stuck), "stuck_total": len(stuck)}
 
 
 def rooms_frame(rooms: Iterable[Room], now: float) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from server.hub import Hub, ReportDraft
@@ -83,8 +84,12 @@ def load_key(settings: Settings) -> bytes:
     if path.exists():
         return decode_key(path.read_text(), str(path))
     key = secrets.token_bytes(KEY_BYTES)
-    # O_EXCL: two nodes starting at once on one data dir cannot both write a key.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # O_EXCL: of two nodes starting at once on one data dir, one writes and the other reads.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        time.sleep(0.1)  # let the writer finish its one short line
+        return decode_key(path.read_text(), str(path))
     with os.fdopen(fd, "w") as f:
         f.write(encode_key(key) + "\n")
     log.warning("generated a report key; keep a copy safe: without it, stored reports "
@@ -109,7 +114,11 @@ class Sealer:
             raise ReportKeyError("This report was sealed with another report key than the "
                                  "one this server was started with.")
         blob = row.sealed
-        data = self.aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], row.id.encode())
+        try:
+            data = self.aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], row.id.encode())
+        except InvalidTag:
+            raise ReportKeyError("This report cannot be opened: its sealed data is damaged or "
+                                 "was changed.") from None
         payload: dict[str, Any] = json.loads(data)
         return payload
 

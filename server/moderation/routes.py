@@ -15,25 +15,14 @@ from typing import Any
 from aiohttp import web
 
 from server.deck import Prompt
-from server.moderation.auth import AUTH, Account, guarded, problem, read_json
+from server.moderation.auth import AUTH, Account, guarded, note_of, problem, read_json
 from server.moderation.live import WATCH
 from server.moderation.reports import ACTIONS, DESK, ReportKeyError
 from server.protocol import iso
 
 PROMPT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
-MAX_NOTE = 1000
 MAX_DAYS = 3650.0
-
-
-def note_of(body: dict[str, Any], required: bool) -> str | None:
-    note = body.get("note")
-    if note is None and not required:
-        return None
-    if not isinstance(note, str) or not note.strip() or len(note) > MAX_NOTE:
-        raise problem(400, "note_required", f"Say why in a note (1 to {MAX_NOTE} characters): "
-                                            "it goes into the audit log.")
-    return note.strip()
 
 
 # -- reports ----------------------------------------------------------------------

@@ -117,24 +117,27 @@ def _sqlite_lock(engine: Engine) -> Iterator[None]:
 def _adopt_legacy(conn: Connection) -> None:
     """Stamp a database made by create_all before the revisions existed.
 
-    Version 0.1.0 created its tables with create_all and had no alembic
-    table; its schema is the baseline revision's minus tables added since,
-    which create_all still adds (it never touches an existing table). Once
-    stamped, later revisions apply as usual.
+    Before migrations, the store made its tables with create_all and kept no
+    alembic_version. Such a database holds some of the baseline revision's
+    tables, exactly as that revision makes them; create_all adds the missing
+    ones (it never touches an existing table), then it is stamped at the
+    baseline and later revisions apply as usual. (A baseline table missing
+    there and changed by a later revision would be made in its newer shape;
+    no database from before migrations lacks one, so this stays simple.)
     """
     names = set(inspect(conn).get_table_names())
     if "alembic_version" in names or "member" not in names:
         return
     log.warning("adopting a database made before migrations existed; stamping %s", BASELINE)
-    baseline = [t for t in metadata.sorted_tables if t.name in _BASELINE_TABLES]
-    metadata.create_all(conn, tables=baseline)
+    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables
+                                      if t.name in BASELINE_TABLES])
     command.stamp(migration_config(conn), BASELINE)
 
 
-# The tables of the baseline revision; _adopt_legacy creates those missing.
-_BASELINE_TABLES = frozenset({
-    "member", "block", "prompt", "moderator", "moderator_session", "report", "audit",
-    "invite", "conversation_record",
+# The tables that the baseline revision makes (a test keeps the two in step).
+BASELINE_TABLES = frozenset({
+    "audit", "block", "conversation_record", "invite", "member", "moderator",
+    "moderator_session", "prompt", "report",
 })
 
 
@@ -167,6 +170,8 @@ def open_engine(url: str) -> Engine:
         # A database server may restart under a long-running node; a dead pooled
         # connection is then replaced instead of failing the next call.
         args["pool_pre_ping"] = True
+        # An unreachable server fails a call in seconds rather than at TCP's timeout.
+        args["connect_args"] = {"connect_timeout": 10}
     engine = create_engine(url, **args)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)

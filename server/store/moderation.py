@@ -174,6 +174,7 @@ class ModerationStore(StoreBase):
     # -- reports --------------------------------------------------------------
 
     def add_report(self, row: ReportRow) -> None:
+        # expire_on_commit=False: the caller reads the row after it is stored.
         with Session(self.engine, expire_on_commit=False) as s:
             s.add(row)
             s.commit()
@@ -236,6 +237,7 @@ class ModerationStore(StoreBase):
     # -- invites --------------------------------------------------------------
 
     def add_invite(self, invite: InviteCode) -> None:
+        # expire_on_commit=False: the caller reads the row after it is stored.
         with Session(self.engine, expire_on_commit=False) as s:
             s.add(invite)
             s.commit()
