@@ -98,7 +98,7 @@ stop_pid() {  # stop_pid PIDFILE NAME: SIGTERM, wait, then SIGKILL; bounded
 
 pg_bindir() {
   local d
-  d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
+  d="$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
   [ -n "$d" ] && [ -x "$d/initdb" ] || d="$(dirname "$(command -v initdb 2>/dev/null || echo /x/none)")"
   [ -x "$d/initdb" ] || die "PostgreSQL is not installed (apt-get install postgresql)"
   printf '%s' "$d"
@@ -209,7 +209,6 @@ start_nodes() {
       >>"$STATE/node$i.log" 2>&1 </dev/null) &
     echo $! >"$STATE/node$i.pid"
   done
-  echo "$n" >"$STATE/nodes"
   for ((i = 1; i <= n; i++)); do
     port=$((NODE_PORT_BASE + i - 1))
     wait_http "http://127.0.0.1:$port/healthz" "node$i" "$STATE/node$i.pid" "$STATE/node$i.log"

@@ -27,6 +27,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from server.deck import Prompt
 from server.store import Store, hash_token
 from server.store.base import (
+    BASELINE,
+    BASELINE_TABLES,
     engine_url,
     head_revision,
     metadata,
@@ -275,3 +277,16 @@ def test_a_database_made_before_migrations_is_adopted(db_url: str) -> None:
             assert MigrationContext.configure(conn).get_current_revision() == head_revision()
     finally:
         s.close()
+
+
+def test_baseline_tables_are_those_of_the_baseline_revision(db_url: str) -> None:
+    """base.BASELINE_TABLES (used to adopt old databases) matches revision 0001."""
+    engine = open_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(migration_config(conn), BASELINE)
+        with engine.connect() as conn:
+            made = set(inspect(conn).get_table_names()) - {"alembic_version"}
+        assert made == BASELINE_TABLES
+    finally:
+        engine.dispose()

@@ -35,6 +35,8 @@ from typing import Any, TypeVar
 
 import msgspec
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, WatchError
 
@@ -80,7 +82,10 @@ class RedisBroker:
         # Any: redis-py's annotations cannot say that replies are bytes here
         # (no decode_responses), so they would force a cast on every call.
         self.r: Any = aioredis.Redis.from_url(
-            url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=10)
+            url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=10,
+            # After a Redis restart every pooled connection is stale once: retry on a new one.
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+            retry_on_error=[RedisConnectionError, TimeoutError])
         self._pubsub: Any = self.r.pubsub(ignore_subscribe_messages=True)
         self._deliver: Deliver | None = None
         self._tasks: list[asyncio.Task[None]] = []

@@ -6,6 +6,10 @@ runs alembic from the repository root instead, naming a database:
 
     alembic -x url=postgresql://localhost/scratch revision --autogenerate -m "what"
 
+(or set BRIDGECHAT_DATABASE instead of -x url). Name it with the next
+number, `--rev-id 0002`, and read it before committing: autogenerate does
+not see triggers (see 0001 for the audit log's).
+
 The revision is rendered without sqlmodel's own types (plain sa.String), so
 revisions import nothing but alembic and SQLAlchemy.
 """
