@@ -1,29 +1,52 @@
 // Wiring: screens, focus, the frames from the server, and what each control sends.
-import { loadCatalog, t, applyI18n, iso } from './i18n.js';
+// Only what the start screen needs loads first; the conversation, rules and
+// alert modules follow in the background once the server said welcome (see
+// `later`), so the page is usable sooner on a slow connection.
+import { loadCatalog, negotiate, t, applyI18n, iso, locale } from './i18n.js';
+import { local, session } from './store.js';
 import { Connection } from './connection.js';
-import { StartForm, preferredLanguage } from './start.js';
-import { RoomView } from './chat.js';
+import { StartForm } from './start.js';
 
 const TOKEN_KEY = 'bc.token';
 const SEQ_KEY = 'bc.seq.';
 const ROOM_GONE = new Set(['unknown_room', 'not_in_room', 'room_closed']);
 const $ = (id) => document.getElementById(id);
 
-const store = {
-  get(area, k) {
-    try { return window[area].getItem(k); } catch { return null; }
-  },
-  set(area, k, v) {
-    try {
-      if (v == null) window[area].removeItem(k);
-      else window[area].setItem(k, String(v));
-    } catch { /* storage disabled: fine, we just forget */ }
-  },
-};
+// ---- what the page says out loud ----
+// `status` is polite and fades; `urgent` is assertive, kept for a partner who
+// left and time running out. Connection lost has its own alert line (onState).
+
+// Clear first, then set after a beat, so the same words are announced again.
+function speak(el, text, ms, timerRef) {
+  clearTimeout(timerRef.id);
+  el.textContent = '';
+  timerRef.id = setTimeout(() => {
+    el.textContent = text;
+    timerRef.id = setTimeout(() => { el.textContent = ''; }, ms);
+  }, 50);
+}
+
+const st = { id: 0 };
+const ur = { id: 0 };
+
+function status(text) {
+  speak($('status'), text, 10000, st);
+}
+
+function urgent(text) {
+  speak($('urgent'), text, 15000, ur);
+}
+
+function clearStatus() {
+  clearTimeout(st.id);
+  $('status').textContent = '';
+}
 
 const S = {
   screen: 'notice',
+  back: 'start',
   welcomed: false,
+  ready: false,
   queued: false,
   joining: false,
   lastJoin: null,
@@ -31,23 +54,39 @@ const S = {
   active: null,
   unread: 0,
   lostShown: false,
+  erasing: false,
+  reports: [], // rooms whose `report` awaits `reported`, in order
+  feedback: [], // rooms whose `feedback` awaits `thanks`, in order
 };
 
 let start;
 let conn;
+let M = null; // the modules loaded later: chat, rules, alerts, timer
 
-// Polite, short-lived status line (errors from the server, reconnection news).
-let statusTimer = 0;
-function status(text) {
-  const el = $('status');
-  clearTimeout(statusTimer);
-  // Clear first so the same words are announced again.
-  el.textContent = '';
-  statusTimer = setTimeout(() => {
-    el.textContent = text;
-    statusTimer = setTimeout(() => { el.textContent = ''; }, 10000);
-  }, 50);
+let laterP = null;
+function later() {
+  // All listed, so they load side by side rather than one after another.
+  laterP ??= Promise.all([import('./chat.js'), import('./rules.js'), import('./alerts.js'),
+    import('./timer.js'), import('./report.js'), import('./feedback.js')])
+    .then(([chat, rules, alerts, timer]) => {
+      M = { chat, alerts, timer };
+      M.rules = new rules.Rules({
+        token: () => local.get(TOKEN_KEY),
+        status,
+        erasing: (on_) => {
+          S.erasing = on_;
+          if (on_) conn.stop();
+          else conn.connect();
+        },
+        erased,
+      });
+      if (S.date) timer.serverTime(S.date);
+      return M;
+    });
+  return laterP;
 }
+
+const rulesSeen = () => local.get('bc.rules') === '1';
 
 function setTitle() {
   const base = t(`title.${S.screen}`);
@@ -55,15 +94,14 @@ function setTitle() {
     : base.startsWith('title.') ? t('app.name') : base;
 }
 
+// Every change of screen moves focus to its heading (or to `focusEl`).
 function show(name, focusEl) {
   const changed = S.screen !== name;
   S.screen = name;
-  if (changed) {
-    clearTimeout(statusTimer);
-    $('status').textContent = '';
-  }
+  if (changed) clearStatus();
   for (const s of document.querySelectorAll('.screen')) s.hidden = s.id !== `s-${name}`;
   document.body.classList.toggle('in-chat', name === 'chat');
+  $('rules-btn').hidden = name === 'rules';
   setTitle();
   if (changed || focusEl) {
     window.scrollTo(0, 0);
@@ -83,6 +121,23 @@ function notice(title, text, action) {
   show('notice', $('notice-title'));
 }
 
+function openRules() {
+  if (S.screen !== 'rules') S.back = S.screen === 'notice' ? 'start' : S.screen;
+  $('rules-ok').textContent = t(rulesSeen() ? 'rules.back' : 'rules.ok');
+  show('rules');
+}
+
+function leaveRules() {
+  const back = S.back === 'chat' && !S.rooms.size ? 'start' : S.back;
+  if (back === 'chat') show('chat', S.rooms.get(S.active).title);
+  else show(back || 'start');
+}
+
+function goStart() {
+  if (rulesSeen()) show('start');
+  else openRules();
+}
+
 function makeId() {
   const a = new Uint8Array(12);
   crypto.getRandomValues(a);
@@ -91,22 +146,31 @@ function makeId() {
 
 // ---- rooms ----
 
+function sendFrame(f) {
+  if (!conn.send(f)) {
+    status(t('conn.notReady'));
+    return false;
+  }
+  if (f.type === 'report') S.reports.push(f.room);
+  if (f.type === 'feedback') S.feedback.push(f.room);
+  return true;
+}
+
 function openRoom(info) {
   let v = S.rooms.get(info.room);
   if (v) {
     v.update(info);
     return v;
   }
-  v = new RoomView(info, {
+  v = new M.chat.RoomView(info, {
     send: sendMessage,
     typing: (room) => conn.send({ type: 'typing', room }),
-    leave: (room) => {
-      if (conn.send({ type: 'leave', room })) return true;
-      status(t('conn.notReady'));
-      return false;
-    },
+    leave: (room) => sendFrame({ type: 'leave', room }),
+    block: (room) => sendFrame({ type: 'block', room }),
+    frame: sendFrame,
     back: closeRoom,
     status,
+    urgent,
   });
   S.rooms.set(info.room, v);
   $('rooms').appendChild(v.el);
@@ -144,7 +208,7 @@ function closeRoom(room) {
   const v = S.rooms.get(room);
   if (v) v.el.remove();
   S.rooms.delete(room);
-  store.set('sessionStorage', SEQ_KEY + room, null);
+  session.set(SEQ_KEY + room, null);
   const next = [...S.rooms.values()].find((r) => !r.ended) || [...S.rooms.values()][0];
   if (next) {
     activate(next.id);
@@ -157,7 +221,7 @@ function closeRoom(room) {
 
 function remember(room, seq) {
   const k = SEQ_KEY + room;
-  if (Number(store.get('sessionStorage', k) || 0) < seq) store.set('sessionStorage', k, seq);
+  if (Number(session.get(k) || 0) < seq) session.set(k, seq);
 }
 
 function sendMessage(room, text) {
@@ -168,11 +232,19 @@ function sendMessage(room, text) {
   if (!conn.ready) status(t('conn.offline'));
 }
 
+function matchAlert(v, f) {
+  const { alerts } = M;
+  alerts.chime();
+  alerts.vibrate();
+  alerts.flashTitle(t('title.found'), setTitle);
+  alerts.notify(t('alert.found'), t('alert.foundText', { question: (f.prompt && f.prompt.text) || '' }));
+}
+
 // ---- frames ----
 
 const on = {
   welcome(f) {
-    if (f.token) store.set('localStorage', TOKEN_KEY, f.token);
+    if (f.token) local.set(TOKEN_KEY, f.token);
     const wasWelcomed = S.welcomed;
     S.welcomed = true;
     start.render(f.prompts || [], f.dimensions || [], f.sensitive);
@@ -190,7 +262,7 @@ const on = {
     }
     for (const r of rooms) {
       const v = openRoom(r);
-      v.seenBefore = Number(store.get('sessionStorage', SEQ_KEY + r.room) || 0);
+      v.seenBefore = Number(session.get(SEQ_KEY + r.room) || 0);
       v.beginResume();
       conn.send({ type: 'resume', room: r.room, after: v.lastSeq });
     }
@@ -198,17 +270,22 @@ const on = {
       if (!S.rooms.has(S.active) || S.rooms.get(S.active).ended) activate(rooms[0].room);
       else renderTabs();
       S.queued = false;
-      if (S.screen !== 'chat') {
-        show('chat', S.rooms.get(S.active).title);
-      }
+      if (S.screen !== 'chat' && S.screen !== 'rules') show('chat', S.rooms.get(S.active).title);
     } else if ((S.queued || S.joining) && S.lastJoin) {
       // The server withdrew our ticket when the socket dropped: ask again.
       conn.send(S.lastJoin);
       status(t('queue.again'));
     } else if (S.screen === 'notice' || (S.screen === 'queued' && !S.queued)) {
-      show('start');
+      goStart();
     }
     if (wasWelcomed && !S.queued) status(t('conn.back'));
+    if (!S.ready) {
+      // Time to interactive (scripts/page_weight.py): the welcome is shown and "find a partner" works.
+      S.ready = true;
+      performance.mark('bc:interactive');
+      document.documentElement.dataset.ready = '1';
+      later();
+    }
   },
 
   queued(f) {
@@ -222,6 +299,7 @@ const on = {
     $('q-eta').textContent = typeof eta !== 'number' ? ''
       : eta < 90 ? t('queue.etaSeconds', { count: Math.max(1, Math.round(eta)) })
         : t('queue.etaMinutes', { count: Math.round(eta / 60) });
+    later().then((m) => { $('notify-btn').hidden = !S.queued || m.alerts.notifyState() !== 'default'; });
     if (S.screen !== 'queued') show('queued');
   },
 
@@ -238,6 +316,7 @@ const on = {
     const v = openRoom(f);
     activate(f.room);
     show('chat', v.title);
+    matchAlert(v, f);
   },
 
   message(f) {
@@ -252,6 +331,7 @@ const on = {
   },
 
   ack(f) {
+    M?.timer.serverTime(f.ts);
     const p = conn.forget(f.id);
     const v = p ? S.rooms.get(p.room) : [...S.rooms.values()].find((r) => r.own(f.id));
     if (!v) return;
@@ -265,7 +345,12 @@ const on = {
   },
 
   left(f) {
-    S.rooms.get(f.room)?.note(t('chat.left', { name: iso(f.from) }));
+    const v = S.rooms.get(f.room);
+    if (!v) return;
+    const text = t('chat.left', { name: iso(f.from) });
+    urgent(text);
+    // Already said urgently: in the log for the eyes only, not read out twice.
+    v.note(text).setAttribute('aria-hidden', 'true');
   },
 
   away(f) {
@@ -278,6 +363,14 @@ const on = {
 
   stage(f) {
     S.rooms.get(f.room)?.stage(f);
+  },
+
+  notice(f) {
+    const box = $('mod-notice');
+    box.textContent = t('chat.notice', { text: String(f.message || '') });
+    box.classList.toggle('warn', f.level === 'warning');
+    box.hidden = false;
+    status(box.textContent);
   },
 
   resumed(f) {
@@ -299,17 +392,30 @@ const on = {
       conn.forget(p.id);
       v.failed(p.id, t('chat.ended'));
     }
-    store.set('sessionStorage', SEQ_KEY + f.room, null);
+    session.set(SEQ_KEY + f.room, null);
     if (S.active !== f.room) activate(f.room);
+    if (!v.iLeft && !v.iBlocked && !v.ended) urgent(v.reasonText(f.reason) || t('chat.ended'));
+    if (S.screen !== 'chat' && S.screen !== 'rules') show('chat', v.title);
     v.end(f.reason);
+  },
+
+  reported(f) {
+    const v = S.rooms.get(S.reports.shift());
+    if (v) v.report.reported(Number(f.verified) || 0);
+  },
+
+  thanks() {
+    const v = S.rooms.get(S.feedback.shift());
+    if (v) v.feedback.thanks();
   },
 
   error(f) {
     const code = f.code;
     const msg = f.message || code;
     if (code === 'unknown_token') {
-      store.set('localStorage', TOKEN_KEY, null);
-      conn.send({ type: 'hello', v: 1, token: null, lang: preferredLanguage() });
+      if (S.erasing) return;
+      local.set(TOKEN_KEY, null);
+      conn.send({ type: 'hello', v: 1, token: null, lang: locale });
       return;
     }
     if (code === 'suspended' && !S.welcomed) {
@@ -332,6 +438,15 @@ const on = {
       status(msg);
       return;
     }
+    // A report or feedback the server refused (these frames carry no id).
+    if (!f.ref && S.reports.length) {
+      S.rooms.get(S.reports.shift())?.report.failed(msg);
+      return;
+    }
+    if (!f.ref && S.feedback.length) {
+      S.rooms.get(S.feedback.shift())?.feedback.failed(msg);
+      return;
+    }
     if (ROOM_GONE.has(code)) {
       // A `resume` for a room that is gone: that conversation has ended.
       const v = [...S.rooms.values()].find((r) => r.resuming);
@@ -352,7 +467,9 @@ const on = {
     if (S.joining) {
       S.joining = false;
       start.busy(false);
+      if (S.screen === 'queued') show('start');
       start.error(msg);
+      if (code === 'invite_required') start.askInvite();
     }
     status(msg);
   },
@@ -361,7 +478,7 @@ const on = {
 // ---- connection state shown to the member ----
 
 let countdown = 0;
-function onState(name, delay) {
+function onState(name) {
   const alert = $('alert');
   const retry = $('retry');
   clearInterval(countdown);
@@ -395,36 +512,80 @@ function onState(name, delay) {
 }
 
 function onOpen() {
-  conn.send({ type: 'hello', v: 1, token: store.get('localStorage', TOKEN_KEY), lang: preferredLanguage() });
+  conn.send({ type: 'hello', v: 1, token: local.get(TOKEN_KEY), lang: locale });
 }
 
-// Frames that arrive before the catalog has loaded wait in `early`.
-let early = [];
+// Frames wait in `held`, in order, until the catalog has loaded, and while
+// the conversation module loads for a frame that opens a room.
+let held = [];
+function flush() {
+  const q = held;
+  held = null;
+  q.forEach(onFrame);
+}
+
 function onFrame(f) {
-  if (early) {
-    early.push(f);
+  if (held) {
+    held.push(f);
+    return;
+  }
+  if (!M && (f.type === 'matched' || (f.type === 'welcome' && f.rooms && f.rooms.length))) {
+    held = [f];
+    later().then(flush);
     return;
   }
   const h = Object.hasOwn(on, f.type) ? on[f.type] : null;
   if (h) h(f);
 }
 
+function erased() {
+  conn.stop();
+  local.set(TOKEN_KEY, null);
+  session.clear();
+  for (const v of S.rooms.values()) v.el.remove();
+  S.rooms.clear();
+  S.queued = false;
+  notice(t('rights.erased'), t('rights.erasedText'), { label: t('rights.again'), run: () => location.reload() });
+}
+
 // ---- start ----
 
+function markLanguage() {
+  for (const a of document.querySelectorAll('#langs a')) {
+    const here = a.lang === locale;
+    if (here) {
+      a.setAttribute('aria-current', 'true');
+      $('lang-now').textContent = a.textContent;
+      $('lang-now').lang = locale;
+    } else {
+      a.removeAttribute('aria-current');
+    }
+  }
+}
+
 async function main() {
+  const loc = negotiate();
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   conn = new Connection(`${proto}//${location.host}/ws`, { open: onOpen, frame: onFrame, state: onState });
+  const catalog = loadCatalog(loc);
   conn.connect();
-  await loadCatalog('en');
+  const date = await catalog;
+  if (date && !Number.isNaN(Date.parse(date))) S.date = new Date(date).toISOString();
   applyI18n(document);
+  markLanguage();
   start = new StartForm(document);
   setTitle();
-  const waiting = early;
-  early = null;
-  waiting.forEach(onFrame);
+  flush();
 
+  $('rules-btn').addEventListener('click', openRules);
+  $('rules-ok').addEventListener('click', () => {
+    local.set('bc.rules', '1');
+    leaveRules();
+  });
   $('join-form').addEventListener('submit', (e) => {
     e.preventDefault();
+    // The tap is what lets the page play the match sound later.
+    later().then((m) => m.alerts.unlockSound());
     if (start.isBusy) return;
     start.error('');
     const frame = start.read();
@@ -439,6 +600,7 @@ async function main() {
     $('q-prompts').replaceChildren(...start.chosen().map((box) => {
       const li = document.createElement('li');
       li.textContent = box.nextElementSibling.textContent;
+      li.dir = 'auto';
       return li;
     }));
     start.busy(true);
@@ -453,11 +615,19 @@ async function main() {
     }
   });
 
+  $('notify-btn').addEventListener('click', async () => {
+    const answer = await (await later()).alerts.askNotify();
+    $('notify-btn').hidden = true;
+    status(t(answer === 'granted' ? 'queue.notifyOn' : 'queue.notifyOff'));
+    $('stop-waiting').focus();
+  });
+
   $('retry-now').addEventListener('click', () => conn.now());
   window.addEventListener('online', () => conn.now());
   document.addEventListener('visibilitychange', () => {
     if (document.hidden) return;
     S.unread = 0;
+    M?.alerts.stopFlash(setTitle);
     setTitle();
     conn.now();
   });

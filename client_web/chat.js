@@ -1,16 +1,23 @@
-// One conversation on screen: header, message log, typing line, composer,
-// leave confirmation and the "ended" panel. Member text only ever goes
+// One conversation on screen: header with the safety tools (end, report,
+// block) and the clock, the stage card, the message log, typing line,
+// composer, and the "ended" panel with feedback. Member text only ever goes
 // through textContent.
-import { t, iso, listFormat, applyI18n } from './i18n.js';
+import { t, iso, listFormat, applyI18n, locale } from './i18n.js';
+import { Clock } from './timer.js';
+import { ReportPanel } from './report.js';
+import { FeedbackForm } from './feedback.js';
 
 const TYPING_SHOW_MS = 4000;
 const TYPING_SEND_MS = 2000;
 const MAX_CHARS = 2000;
-const timeFmt = () => new Intl.DateTimeFormat(document.documentElement.lang, { hour: 'numeric', minute: '2-digit' });
+const NUDGE_OPEN_MS = 7 * 60 * 1000;
+const REPORT_WINDOW_MS = 10 * 60 * 1000;
+const STAGES = ['icebreaker', 'discuss', 'reflect'];
 
 function when(ts) {
   const d = ts ? new Date(ts) : new Date();
-  return Number.isNaN(d.getTime()) ? '' : timeFmt().format(d);
+  if (Number.isNaN(d.getTime())) return '';
+  return new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit' }).format(d);
 }
 
 function span(cls, text) {
@@ -21,30 +28,45 @@ function span(cls, text) {
 }
 
 export class RoomView {
-  // info: a `matched` frame (or a welcome.rooms entry); cb: send, typing, leave, back
+  // info: a `matched` frame (or a welcome.rooms entry)
+  // cb: send(room, text), typing(room), leave(room), block(room), frame(f), back(room), status, urgent
   constructor(info, cb) {
     this.id = info.room;
     this.cb = cb;
     this.el = document.getElementById('room-tpl').content.firstElementChild.cloneNode(true);
     applyI18n(this.el);
     const q = (s) => this.el.querySelector(s);
+    this.q = q;
     this.title = q('.room-title');
     this.log = q('.log');
     this.typingEl = q('.typing');
     this.form = q('.composer');
-    this.input = q('textarea');
-    this.confirmBox = q('.confirm');
-    this.leaveBtn = q('.leave');
+    this.input = q('.composer textarea');
     this.endedBox = q('.ended');
     this.lastSeq = 0;
+    this.received = new Map(); // seq -> the others' `message` frames as received, for reports
     this.typers = new Map();
     this.lastTypingSent = 0;
     this.ended = false;
     this.iLeft = false;
+    this.iBlocked = false;
     this.resuming = false;
-    const qid = `q-${this.id}`.replace(/[^\w-]/g, '_');
-    q('.confirm-q').id = qid;
-    this.confirmBox.setAttribute('aria-labelledby', qid);
+    this.stageName = null;
+    this.nudged = false;
+    this.discussLeft = null;
+    this.nudgeTimer = 0;
+    const uid = `r-${this.id}`.replace(/[^\w-]/g, '_');
+    q('.report h2').id = `${uid}-report`;
+    q('.report').setAttribute('aria-labelledby', `${uid}-report`);
+    for (const box of this.el.querySelectorAll('.confirm')) {
+      const p = box.querySelector('.confirm-q');
+      p.id = `${uid}-${box.dataset.for}`;
+      box.setAttribute('aria-labelledby', p.id);
+    }
+    this.clock = new Clock(q('.clock'), (text, urgent) => (urgent ? cb.urgent : cb.status)(text),
+      (left) => this.maybeNudge(left));
+    this.report = new ReportPanel(this, cb.frame);
+    this.feedback = new FeedbackForm(this, cb.frame);
     this.update(info);
 
     this.form.addEventListener('submit', (e) => {
@@ -64,50 +86,94 @@ export class RoomView {
         cb.typing(this.id);
       }
     });
-    this.leaveBtn.addEventListener('click', () => {
-      this.confirmBox.hidden = false;
-      this.leaveBtn.setAttribute('aria-expanded', 'true');
-      q('.stay').focus();
-    });
-    q('.stay').addEventListener('click', () => this.closeConfirm());
-    this.confirmBox.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape') this.closeConfirm();
-    });
-    q('.leave-yes').addEventListener('click', () => {
+    this.confirms = {
+      end: [q('.end-btn'), q('.confirm[data-for=end]')],
+      block: [q('.block-btn'), q('.confirm[data-for=block]')],
+    };
+    for (const [name, [btn, box]] of Object.entries(this.confirms)) {
+      btn.addEventListener('click', () => this.openConfirm(name));
+      box.querySelector('.stay').addEventListener('click', () => this.closeConfirm(name));
+      // Escape only cancels the question; nothing that ends a chat is bound to it.
+      box.addEventListener('keydown', (e) => {
+        if (e.key === 'Escape') this.closeConfirm(name);
+      });
+    }
+    q('.end-yes').addEventListener('click', () => {
       if (cb.leave(this.id)) {
         this.iLeft = true;
-        this.confirmBox.hidden = true;
+        this.confirms.end[1].hidden = true;
       }
+    });
+    q('.block-yes').addEventListener('click', () => {
+      if (cb.block(this.id)) {
+        this.iBlocked = true;
+        this.confirms.block[1].hidden = true;
+      }
+    });
+    q('.report-btn').addEventListener('click', () => {
+      this.closeConfirms();
+      if (this.report.isOpen) this.report.close();
+      else this.report.open();
     });
     q('.back').addEventListener('click', () => cb.back(this.id));
   }
 
-  closeConfirm() {
-    this.confirmBox.hidden = true;
-    this.leaveBtn.setAttribute('aria-expanded', 'false');
-    this.leaveBtn.focus();
+  openConfirm(name) {
+    const [btn, box] = this.confirms[name];
+    const wasOpen = !box.hidden;
+    this.closeConfirms();
+    if (this.report.isOpen) this.report.close();
+    if (wasOpen) {
+      btn.focus();
+      return;
+    }
+    box.hidden = false;
+    btn.setAttribute('aria-expanded', 'true');
+    box.querySelector('.stay').focus();
+  }
+
+  closeConfirm(name) {
+    const [btn, box] = this.confirms[name];
+    box.hidden = true;
+    btn.setAttribute('aria-expanded', 'false');
+    btn.focus();
+  }
+
+  closeConfirms() {
+    for (const [btn, box] of Object.values(this.confirms)) {
+      box.hidden = true;
+      btn.setAttribute('aria-expanded', 'false');
+    }
+  }
+
+  // Where focus goes when a panel closes: its button, or the heading if that is gone.
+  afterPanel(btn) {
+    if (btn.checkVisibility()) btn.focus();
+    else if (this.ended) this.endedBox.querySelector('h2').focus();
+    else this.focus();
+  }
+
+  names() {
+    return this.others.length ? listFormat(this.others.map(iso)) : '';
   }
 
   update(info) {
     this.you = info.you;
-    const others = (info.members || []).map((m) => m.alias).filter((a) => a !== info.you);
-    this.others = others;
-    this.title.querySelector('.with').textContent = others.length
-      ? t('chat.with', { names: listFormat(others.map(iso)) }) : t('chat.alone');
-    this.el.querySelector('.you-are').textContent = info.you ? t('chat.youAre', { name: iso(info.you) }) : '';
-    const question = this.title.querySelector('.question');
-    question.textContent = (info.prompt && info.prompt.text) || '';
-    const ul = this.el.querySelector('.because ul');
+    this.others = (info.members || []).map((m) => m.alias).filter((a) => a !== info.you);
+    this.title.querySelector('.with').textContent = this.others.length
+      ? t('chat.with', { names: this.names() }) : t('chat.alone');
+    this.q('.you-are').textContent = info.you ? t('chat.youAre', { name: iso(info.you) }) : '';
+    this.title.querySelector('.question').textContent = (info.prompt && info.prompt.text) || '';
+    this.q('.confirm[data-for=block] .confirm-q').textContent = t('chat.blockQ', { name: this.names() });
+    const ul = this.q('.because ul');
     ul.replaceChildren();
     for (const r of info.because || []) {
       const li = document.createElement('li');
       li.textContent = r;
       ul.appendChild(li);
     }
-    this.el.querySelector('.because').hidden = !ul.children.length;
-    const ends = this.el.querySelector('.ends');
-    ends.hidden = !info.ends_at;
-    if (info.ends_at) ends.textContent = t('chat.endsAt', { time: when(info.ends_at) });
+    this.q('.because').hidden = !ul.children.length;
+    if (!this.ended) this.clock.set(info.ends_at);
   }
 
   focus() {
@@ -155,6 +221,9 @@ export class RoomView {
   addMessage(f) {
     if (this.hasSeq(f.seq)) return false;
     const mine = f.from === this.you;
+    if (!mine && typeof f.seq === 'number') {
+      this.received.set(f.seq, { type: 'message', room: f.room, seq: f.seq, from: f.from, text: f.text, ts: f.ts, tag: f.tag });
+    }
     const m = this.bubble(mine, mine ? t('chat.you') : f.from, f.text);
     m.dataset.seq = String(f.seq);
     m.querySelector('.time').textContent = when(f.ts);
@@ -167,7 +236,7 @@ export class RoomView {
 
   // Our own message, shown at once as "sending".
   addOwn(id, text) {
-    if (this.log.querySelector(`.msg[data-id="${CSS.escape(id)}"]`)) return;
+    if (this.own(id)) return;
     const m = this.bubble(true, t('chat.you'), text);
     m.dataset.id = id;
     this.setState(m, 'sending');
@@ -178,7 +247,7 @@ export class RoomView {
     m.dataset.state = state;
     const s = m.querySelector('.state');
     s.textContent = state === 'failed' ? t('chat.failed', { reason }) : t(`chat.${state}`);
-    if (state === 'failed') {
+    if (state === 'failed' && !this.ended) {
       const retry = document.createElement('button');
       retry.type = 'button';
       retry.className = 'link';
@@ -187,6 +256,7 @@ export class RoomView {
         const text = m.querySelector('.text').textContent;
         m.remove();
         this.cb.send(this.id, text);
+        this.input.focus();
       });
       s.append(' ', retry);
     }
@@ -219,12 +289,38 @@ export class RoomView {
     p.className = `note ${cls}`.trim();
     p.textContent = text;
     this.append(p);
+    return p;
   }
 
+  // A `stage` frame: the step and its card stay on show; a new step also goes into the log.
   stage(f) {
-    const key = `chat.stage.${f.stage}`;
-    const label = t(key);
-    this.note(label === key ? f.card : `${label}: ${f.card}`, 'card');
+    const n = STAGES.indexOf(f.stage) + 1;
+    if (!n) return;
+    const name = t(`stage.${f.stage}`);
+    const box = this.q('.stage');
+    box.querySelector('.stage-name').textContent = t('chat.step', { n, name });
+    // The discussion's card is the question itself, already in the heading.
+    box.querySelector('.stage-card').textContent = f.stage === 'discuss' ? '' : f.card || '';
+    box.hidden = this.ended;
+    if (f.stage === this.stageName) return;
+    this.stageName = f.stage;
+    if (f.card) this.note(`${name}: ${f.card}`, 'card');
+    if (f.stage === 'discuss') {
+      this.discussLeft = this.clock.left();
+      clearTimeout(this.nudgeTimer);
+      if (this.discussLeft == null) this.nudgeTimer = setTimeout(() => this.nudge(), NUDGE_OPEN_MS);
+    }
+  }
+
+  // A gentle nudge toward common ground, halfway through the discussion.
+  maybeNudge(left) {
+    if (this.stageName === 'discuss' && this.discussLeft != null && left <= this.discussLeft / 2) this.nudge();
+  }
+
+  nudge() {
+    if (this.nudged || this.ended) return;
+    this.nudged = true;
+    this.note(t('chat.nudge'), 'nudge');
   }
 
   typing(alias) {
@@ -270,19 +366,41 @@ export class RoomView {
     this.cb.send(this.id, text);
   }
 
+  // Why it ended, in the member's words.
+  reasonText(reason) {
+    if (this.iBlocked) return t('closed.iBlocked', { name: this.names() });
+    if (this.iLeft) return t('closed.you');
+    const left = this.clock.left();
+    if (reason === 'timeout' && left != null && left < 5000) return t('closed.time');
+    const key = `closed.${reason || 'unknown'}`;
+    const why = t(key);
+    return why === key ? '' : why;
+  }
+
   end(reason) {
     if (this.ended) return;
+    const why = this.reasonText(reason);
     this.ended = true;
+    this.clock.stop();
+    clearTimeout(this.nudgeTimer);
     for (const a of [...this.typers.keys()]) this.clearTyping(a);
     this.form.hidden = true;
-    this.el.querySelector('.keys').hidden = true;
-    this.el.querySelector('.room-bar').hidden = true;
-    this.confirmBox.hidden = true;
-    const key = this.iLeft ? 'closed.you' : `closed.${reason || 'unknown'}`;
-    const why = t(key);
-    this.endedBox.querySelector('.reason').textContent = why === key ? '' : why;
+    this.q('.keys').hidden = true;
+    this.q('.clock').hidden = true;
+    this.q('.stage').hidden = true;
+    this.q('.end-btn').hidden = true;
+    this.q('.block-btn').hidden = true;
+    this.closeConfirms();
+    // Reports are accepted for 10 minutes after the end.
+    setTimeout(() => {
+      if (this.report.isOpen && !this.report.pending) this.report.close();
+      this.q('.report-btn').hidden = true;
+    }, REPORT_WINDOW_MS);
+    this.endedBox.querySelector('.reason').textContent = why;
+    if (this.iBlocked || reason === 'moderator' || reason === 'suspended' || !this.others.length) this.feedback.hide();
+    else this.feedback.show(this.names());
     this.endedBox.hidden = false;
-    this.endedBox.querySelector('h2').focus();
     this.el.classList.add('is-ended');
+    if (!this.report.isOpen) this.endedBox.querySelector('h2').focus();
   }
 }

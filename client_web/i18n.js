@@ -1,21 +1,58 @@
-// UI strings: a small JSON catalog per locale, `t(key, params)` with plurals.
+// UI strings: one JSON catalog per locale, `t(key, params)` with Intl.PluralRules,
+// and the choice of locale (the link the member clicked, then what they chose
+// before, then the browser's languages).
+import { local } from './store.js';
+
+export const LOCALES = ['en', 'de', 'fr', 'sv', 'pl', 'ar', 'uk', 'es'];
+const RTL = new Set(['ar']);
+const UI_KEY = 'bc.ui';
+
 let catalog = {};
 let plural = new Intl.PluralRules('en');
 let numbers = new Intl.NumberFormat('en');
+export let locale = 'en';
 
-export async function loadCatalog(locale = 'en') {
+const known = (tag) => {
+  const p = String(tag || '').toLowerCase().split('-')[0];
+  return LOCALES.includes(p) ? p : null;
+};
+
+export function negotiate() {
+  const params = new URLSearchParams(location.search);
+  const asked = known(params.get('lang'));
+  if (asked) {
+    local.set(UI_KEY, asked);
+    params.delete('lang');
+    const q = params.toString();
+    history.replaceState(null, '', location.pathname + (q ? `?${q}` : '') + location.hash);
+    return asked;
+  }
+  const saved = known(local.get(UI_KEY));
+  if (saved) return saved;
+  for (const l of navigator.languages || [navigator.language]) {
+    if (known(l)) return known(l);
+  }
+  return 'en';
+}
+
+// Sets lang and dir on the page at once, then fetches the strings.
+export async function loadCatalog(loc = 'en') {
+  locale = loc;
+  const html = document.documentElement;
+  html.lang = loc;
+  html.dir = RTL.has(loc) ? 'rtl' : 'ltr';
+  let date = null;
   try {
-    const res = await fetch(`i18n/${locale}.json`);
+    const res = await fetch(`i18n/${loc}.json`);
     if (!res.ok) throw new Error(String(res.status));
+    date = res.headers.get('Date');
     catalog = await res.json();
   } catch {
     catalog = {};
   }
-  plural = new Intl.PluralRules(locale);
-  numbers = new Intl.NumberFormat(locale);
-  const html = document.documentElement;
-  html.lang = locale;
-  html.dir = catalog.$dir === 'rtl' ? 'rtl' : 'ltr';
+  plural = new Intl.PluralRules(loc);
+  numbers = new Intl.NumberFormat(loc);
+  return date;
 }
 
 export function has(key) {
@@ -24,6 +61,8 @@ export function has(key) {
 
 // Wrap a member-supplied name in Unicode isolates so it cannot reorder the sentence.
 export const iso = (s) => `\u2068${s}\u2069`;
+
+export const num = (n, opts) => (opts ? new Intl.NumberFormat(locale, opts) : numbers).format(n);
 
 export function t(key, params = {}) {
   let v = catalog[key];
@@ -48,7 +87,7 @@ export function applyI18n(root) {
 
 export function listFormat(items) {
   try {
-    return new Intl.ListFormat(document.documentElement.lang, { type: 'conjunction' }).format(items);
+    return new Intl.ListFormat(locale, { type: 'conjunction' }).format(items);
   } catch {
     return items.join(', ');
   }

@@ -1,6 +1,7 @@
 // The start screen: prompts (1 to 5) with an optional stance each, languages,
 // and the optional profile questions. Reads the form into a `join` frame.
 import { t, has } from './i18n.js';
+import { local } from './store.js';
 
 // Languages offered, named in their own language so a learner finds theirs.
 const LANGS = ('en English|es Español|fr Français|de Deutsch|it Italiano|pt Português|nl Nederlands|'
@@ -14,6 +15,7 @@ const RTL = new Set(['ar', 'fa', 'he', 'ps', 'ur']);
 const STANCES = ['agree', 'disagree', 'unsure'];
 const MAX_PROMPTS = 5;
 const LANG_KEY = 'bc.lang';
+const INVITE_KEY = 'bc.invite';
 
 function el(tag, props = {}, ...kids) {
   const e = document.createElement(tag);
@@ -43,11 +45,9 @@ function bucketLabel(b) {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+// The language to chat in (not the page's language): chosen before, or the browser's.
 export function preferredLanguage() {
-  let saved = null;
-  try {
-    saved = localStorage.getItem(LANG_KEY);
-  } catch { /* storage disabled */ }
+  const saved = local.get(LANG_KEY);
   const nav = (navigator.language || 'en').toLowerCase().split('-')[0];
   return saved || (/^[a-z]{2}$/.test(nav) ? nav : 'en');
 }
@@ -61,6 +61,16 @@ export class StartForm {
     this.lang1 = root.querySelector('#lang1');
     this.lang2 = root.querySelector('#lang2');
     this.dims = root.querySelector('#dims');
+    this.mode = root.querySelector('#mode');
+    this.learning = root.querySelector('#learning');
+    this.learningField = root.querySelector('#learning-field');
+    this.invite = root.querySelector('#invite');
+    this.inviteField = root.querySelector('#invite-field');
+    this.invite.value = local.get(INVITE_KEY) || '';
+    if (this.invite.value) this.inviteField.hidden = false;
+    this.mode.addEventListener('change', () => {
+      this.learningField.hidden = this.mode.value !== 'language_buddy';
+    });
     this.button = root.querySelector('#join-btn');
     this.key = '';
     this.dimFields = [];
@@ -86,9 +96,11 @@ export class StartForm {
     }
     langs.sort((a, b) => a[1].localeCompare(b[1]));
     this.lang2.appendChild(option('', t('start.langNone')));
+    this.learning.appendChild(option('', t('start.langNone')));
     for (const [code, name] of langs) {
       this.lang1.appendChild(option(code, name, code));
       this.lang2.appendChild(option(code, name, code));
+      this.learning.appendChild(option(code, name, code));
     }
     this.lang1.value = pref;
     if (pref !== 'en') this.lang2.value = 'en';
@@ -105,6 +117,7 @@ export class StartForm {
       const box = el('input', { type: 'checkbox', id: `p-${i}`, value: p.id });
       box.checked = before.prompts.includes(p.id);
       const text = el('span', { text: p.text });
+      text.dir = 'auto';
       if (p.lang) text.lang = p.lang;
       const sel = el('select', { id: `st-${i}` });
       sel.appendChild(option('', t('start.stanceNone')));
@@ -168,6 +181,11 @@ export class StartForm {
     const languages = [this.lang1.value];
     if (this.lang2.value && this.lang2.value !== this.lang1.value) languages.push(this.lang2.value);
     const frame = { type: 'join', prompts, languages };
+    if (this.mode.value !== 'bridge') frame.mode = this.mode.value;
+    if (this.mode.value === 'language_buddy' && this.learning.value
+      && !languages.includes(this.learning.value)) frame.learning = [this.learning.value];
+    const invite = this.invite.value.trim();
+    if (invite && !this.inviteField.hidden) frame.invite = invite;
     if (Object.keys(profile).length) frame.profile = profile;
     if (Object.keys(stances).length) frame.stances = stances;
     if (loose) return { prompts, stances, profile };
@@ -179,9 +197,8 @@ export class StartForm {
       (this.chosen()[0] || this.list.querySelector('input')).focus();
       return null;
     }
-    try {
-      localStorage.setItem(LANG_KEY, this.lang1.value);
-    } catch { /* storage disabled */ }
+    local.set(LANG_KEY, this.lang1.value);
+    if (invite) local.set(INVITE_KEY, invite);
     return frame;
   }
 
@@ -193,5 +210,12 @@ export class StartForm {
 
   error(text) {
     this.joinErr.textContent = text;
+  }
+
+  // The operator asked for an invite code: show the field and put the member in it.
+  askInvite() {
+    local.set(INVITE_KEY, null);
+    this.inviteField.hidden = false;
+    this.invite.focus();
   }
 }

@@ -16,7 +16,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
@@ -137,9 +137,17 @@ class Node:
 
     async def start(self) -> None:
         await self.db(self.store.seed_prompts, self.deck.prompts)
-        self.prompts = {p.id: p for p in await self.db(self.store.active_prompts)}
+        self.prompts = {p.id: self.with_translations(p)
+                        for p in await self.db(self.store.active_prompts)}
         await self.broker.start(self.deliver)
         await self.sync_keys()
+
+    def with_translations(self, prompt: Prompt) -> Prompt:
+        """The deck's translations, where the stored prompt still says what the deck says."""
+        ours = self.deck.prompt(prompt.id)
+        if ours is not None and ours.text == prompt.text:
+            return replace(prompt, translations=ours.translations)
+        return prompt
 
     async def stop(self) -> None:
         await self.broker.close()

@@ -1,17 +1,174 @@
-"""Helpers for the browser tests: a cuttable TCP relay and page checks run in the page."""
+"""Helpers for the browser tests: the Chromium fixtures, what a person does on the
+page, a cuttable TCP relay, and page checks run in the page.
+
+Test modules import the fixtures by their function names (`browser_fixture`,
+`open_member_fixture`); pytest knows them as `browser` and `open_member`.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import threading
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
+from conftest import ROOT, LiveServer
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+
+
+DECK = tomllib.loads((ROOT / "server" / "data" / "deck.toml").read_text(encoding="utf-8"))
+PROMPT = {p["id"]: p["text"] for p in DECK["prompts"]}
+AGE_LABEL = next(d["label"] for d in DECK["dimensions"] if d["id"] == "age_band")
+MATCH_TIMEOUT = 15_000  # ms: the contract promises a match within 10 s
+
+CSP_LISTENER = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation',
+  (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
+"""
+
+
+@dataclass
+class Member:
+    """One person: a browser context with its own storage, and what went wrong in it."""
+
+    page: Page
+    context: BrowserContext
+    problems: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    # Console lines that a test expects (Chromium logs every failed WebSocket attempt).
+    allowed: list[re.Pattern[str]] = field(default_factory=list)
+
+    def problems_now(self) -> list[str]:
+        csp = self.page.evaluate("window.__csp || []") if not self.page.is_closed() else []
+        logged = [p for p in self.problems if not any(a.search(p) for a in self.allowed)]
+        return (logged + [f"CSP violation: {v}" for v in csp]
+                + [f"dialog: {d}" for d in self.dialogs])
+
+
+@pytest.fixture(scope="module", name="browser")
+def browser_fixture() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(name="open_member")
+def open_member_fixture(browser: Browser, server: LiveServer) -> Iterator[Callable[..., Member]]:
+    """Open the member page in a fresh browser context (own storage); checks it at teardown."""
+    members: list[Member] = []
+
+    def open_(width: int = 360, height: int = 740, url: str | None = None,
+              color_scheme: str = "light", token: str | None = None, locale: str = "en-GB",
+              rules_seen: bool = True, init: str | None = None,
+              bypass_csp: bool = False) -> Member:
+        ctx = browser.new_context(viewport={"width": width, "height": height},
+                                  color_scheme=color_scheme,  # type: ignore[arg-type]
+                                  locale=locale, bypass_csp=bypass_csp)
+        ctx.add_init_script(CSP_LISTENER)
+        if rules_seen:
+            ctx.add_init_script("localStorage.setItem('bc.rules', '1')")
+        if init:
+            ctx.add_init_script(init)
+        if token is not None:
+            ctx.add_init_script(f"localStorage.setItem('bc.token', {token!r})")
+        page = ctx.new_page()
+        m = Member(page, ctx)
+        page.on("console", lambda msg: m.problems.append(f"console {msg.type}: {msg.text}")
+                if msg.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e: m.problems.append(f"page error: {e}"))
+
+        def on_dialog(d):  # type: ignore[no-untyped-def]
+            m.dialogs.append(f"{d.type}: {d.message}")
+            d.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.goto((url or server.url) + "/")
+        members.append(m)
+        return m
+
+    yield open_
+    problems = {i: m.problems_now() for i, m in enumerate(members)}
+    for m in members:
+        m.context.close()
+    assert not any(problems.values()), problems
+
+
+# ---- what a person does ----
+
+def start_screen(page: Page) -> None:
+    expect(page.get_by_role("heading", level=1, name="Talk with someone")).to_be_visible()
+
+
+def choose(page: Page, prompt: str, age: str | None = None, stance: str | None = None) -> None:
+    start_screen(page)
+    page.get_by_role("checkbox", name=PROMPT[prompt]).check()
+    if stance:
+        item = page.locator("li", has_text=PROMPT[prompt])
+        item.get_by_label("Your view").select_option(label=stance)
+    if age:
+        about = page.get_by_text("About you (optional)")
+        if page.locator("#about:not([open])").count():
+            about.click()
+        page.get_by_label(AGE_LABEL).select_option(age)
+
+
+def find_partner(page: Page) -> None:
+    page.get_by_role("button", name="Find a partner").click()
+
+
+def room(page: Page):  # type: ignore[no-untyped-def]
+    return page.locator(".room:not([hidden])")
+
+
+def wait_matched(page: Page, prompt: str) -> str:
+    """Wait for the conversation; return the alias the partner sees for us."""
+    heading = room(page).get_by_role("heading", level=1)
+    expect(heading).to_contain_text(PROMPT[prompt], timeout=MATCH_TIMEOUT)
+    expect(heading).to_be_focused()
+    you = room(page).get_by_text("Others see you as")
+    expect(you).to_be_visible()
+    text = re.sub(r"[\u2068\u2069]", "", you.inner_text())
+    return text.removeprefix("Others see you as ").rstrip(".")
+
+
+def named(alias: str, rest: str) -> re.Pattern[str]:
+    """Text naming a member: the client wraps names in invisible Unicode isolates."""
+    return re.compile("\u2068?" + re.escape(alias) + "\u2069?" + re.escape(rest))
+
+
+def say(page: Page, text: str) -> None:
+    box = room(page).get_by_label("Your message")
+    box.fill(text)
+    box.press("Enter")
+
+
+def log(page: Page):  # type: ignore[no-untyped-def]
+    return room(page).get_by_role("log")
+
+
+def pair(open_member: Callable[..., Member], prompt: str,
+         **kw: object) -> tuple[Member, Member, str, str]:
+    a, b = open_member(**kw), open_member(**kw)
+    # Two divides (age and opposite views): matched on the next round, no waiting.
+    choose(a.page, prompt, age="18-29", stance="Agree")
+    choose(b.page, prompt, age="60+", stance="Disagree")
+    find_partner(a.page)
+    expect(a.page.get_by_role("heading", level=1, name="Looking for a partner")).to_be_focused()
+    find_partner(b.page)
+    return a, b, wait_matched(a.page, prompt), wait_matched(b.page, prompt)
 
 
 class CutProxy:

@@ -8,163 +8,39 @@ test at teardown.
 
 from __future__ import annotations
 
+import importlib.util
 import re
-import tomllib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 import pytest
-from browser_util import (
+from browser_util import (  # noqa: F401 - the *_fixture names are fixtures
     CHROMIUM,
-    CHROMIUM_ARGS,
     LOW_CONTRAST_JS,
     OVERFLOW_JS,
+    PROMPT,
     SMALL_TARGETS_JS,
     CutProxy,
+    Member,
+    browser_fixture,
+    choose,
+    find_partner,
+    log,
+    named,
+    open_member_fixture,
+    pair,
+    room,
+    say,
+    start_screen,
+    wait_matched,
 )
 from conftest import ROOT, LiveServer
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(),
                        reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
 ]
-
-DECK = tomllib.loads((ROOT / "server" / "data" / "deck.toml").read_text(encoding="utf-8"))
-PROMPT = {p["id"]: p["text"] for p in DECK["prompts"]}
-AGE_LABEL = next(d["label"] for d in DECK["dimensions"] if d["id"] == "age_band")
-MATCH_TIMEOUT = 15_000  # ms: the contract promises a match within 10 s
-
-CSP_LISTENER = """
-window.__csp = [];
-document.addEventListener('securitypolicyviolation',
-  (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
-"""
-
-
-@dataclass
-class Member:
-    """One person: a browser context with its own storage, and what went wrong in it."""
-
-    page: Page
-    context: BrowserContext
-    problems: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-    # Console lines that a test expects (Chromium logs every failed WebSocket attempt).
-    allowed: list[re.Pattern[str]] = field(default_factory=list)
-
-    def problems_now(self) -> list[str]:
-        csp = self.page.evaluate("window.__csp || []") if not self.page.is_closed() else []
-        logged = [p for p in self.problems if not any(a.search(p) for a in self.allowed)]
-        return (logged + [f"CSP violation: {v}" for v in csp]
-                + [f"dialog: {d}" for d in self.dialogs])
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def open_member(browser: Browser, server: LiveServer) -> Iterator[Callable[..., Member]]:
-    members: list[Member] = []
-
-    def open_(width: int = 360, height: int = 740, url: str | None = None,
-              color_scheme: str = "light", token: str | None = None) -> Member:
-        ctx = browser.new_context(viewport={"width": width, "height": height},
-                                  color_scheme=color_scheme)  # type: ignore[arg-type]
-        ctx.add_init_script(CSP_LISTENER)
-        if token is not None:
-            ctx.add_init_script(f"localStorage.setItem('bc.token', {token!r})")
-        page = ctx.new_page()
-        m = Member(page, ctx)
-        page.on("console", lambda msg: m.problems.append(f"console {msg.type}: {msg.text}")
-                if msg.type in ("error", "warning") else None)
-        page.on("pageerror", lambda e: m.problems.append(f"page error: {e}"))
-
-        def on_dialog(d):  # type: ignore[no-untyped-def]
-            m.dialogs.append(f"{d.type}: {d.message}")
-            d.dismiss()
-
-        page.on("dialog", on_dialog)
-        page.goto((url or server.url) + "/")
-        members.append(m)
-        return m
-
-    yield open_
-    problems = {i: m.problems_now() for i, m in enumerate(members)}
-    for m in members:
-        m.context.close()
-    assert not any(problems.values()), problems
-
-
-# ---- what a person does ----
-
-def start_screen(page: Page) -> None:
-    expect(page.get_by_role("heading", level=1, name="Talk with someone")).to_be_visible()
-
-
-def choose(page: Page, prompt: str, age: str | None = None, stance: str | None = None) -> None:
-    start_screen(page)
-    page.get_by_role("checkbox", name=PROMPT[prompt]).check()
-    if stance:
-        item = page.locator("li", has_text=PROMPT[prompt])
-        item.get_by_label("Your view").select_option(label=stance)
-    if age:
-        about = page.get_by_text("About you (optional)")
-        if page.locator("#about:not([open])").count():
-            about.click()
-        page.get_by_label(AGE_LABEL).select_option(age)
-
-
-def find_partner(page: Page) -> None:
-    page.get_by_role("button", name="Find a partner").click()
-
-
-def room(page: Page):  # type: ignore[no-untyped-def]
-    return page.locator(".room:not([hidden])")
-
-
-def wait_matched(page: Page, prompt: str) -> str:
-    """Wait for the conversation; return the alias the partner sees for us."""
-    heading = room(page).get_by_role("heading", level=1)
-    expect(heading).to_contain_text(PROMPT[prompt], timeout=MATCH_TIMEOUT)
-    expect(heading).to_be_focused()
-    you = room(page).get_by_text("Others see you as")
-    expect(you).to_be_visible()
-    text = re.sub(r"[\u2068\u2069]", "", you.inner_text())
-    return text.removeprefix("Others see you as ").rstrip(".")
-
-
-def named(alias: str, rest: str) -> re.Pattern[str]:
-    """Text naming a member: the client wraps names in invisible Unicode isolates."""
-    return re.compile("\u2068?" + re.escape(alias) + "\u2069?" + re.escape(rest))
-
-
-def say(page: Page, text: str) -> None:
-    box = room(page).get_by_label("Your message")
-    box.fill(text)
-    box.press("Enter")
-
-
-def log(page: Page):  # type: ignore[no-untyped-def]
-    return room(page).get_by_role("log")
-
-
-def pair(open_member: Callable[..., Member], prompt: str,
-         **kw: object) -> tuple[Member, Member, str, str]:
-    a, b = open_member(**kw), open_member(**kw)
-    choose(a.page, prompt, age="18-29")
-    choose(b.page, prompt, age="60+")
-    find_partner(a.page)
-    expect(a.page.get_by_role("heading", level=1, name="Looking for a partner")).to_be_focused()
-    find_partner(b.page)
-    return a, b, wait_matched(a.page, prompt), wait_matched(b.page, prompt)
-
 
 # ---- tests ----
 
@@ -200,16 +76,16 @@ def test_two_members_match_chat_and_leave(open_member: Callable[..., Member]) ->
     box.press("Enter")
     expect(log(pb).locator(".msg .text", has_text="line one")).to_have_text("line one\nline two")
 
-    # Leaving asks first; "Stay" keeps the conversation.
-    room(pa).get_by_role("button", name="Leave", exact=True).click()
-    expect(room(pa).get_by_text("Leave this conversation?")).to_be_visible()
-    room(pa).get_by_role("button", name="Stay").click()
-    expect(room(pa).get_by_text("Leave this conversation?")).to_be_hidden()
-    room(pa).get_by_role("button", name="Leave", exact=True).click()
-    room(pa).get_by_role("button", name="Leave now").click()
+    # Ending asks first; "Keep talking" keeps the conversation.
+    room(pa).get_by_role("button", name="End chat").click()
+    expect(room(pa).get_by_text("End this conversation?")).to_be_visible()
+    room(pa).get_by_role("button", name="Keep talking").click()
+    expect(room(pa).get_by_text("End this conversation?")).to_be_hidden()
+    room(pa).get_by_role("button", name="End chat").click()
+    room(pa).get_by_role("button", name="End now").click()
 
     expect(room(pa).get_by_role("heading", name="The conversation has ended")).to_be_focused()
-    expect(room(pa).get_by_text("You left the conversation.")).to_be_visible()
+    expect(room(pa).get_by_text("You ended the conversation.")).to_be_visible()
     ended = room(pb).get_by_role("heading", name="The conversation has ended")
     expect(ended).to_be_visible()
     expect(room(pb).get_by_text("Your partner left the conversation.")).to_be_visible()
@@ -244,9 +120,14 @@ def keyboard_say(page: Page, text: str) -> None:
 
 
 def test_keyboard_only(open_member: Callable[..., Member]) -> None:
-    """Tab, Space and Enter (and typing the words) are enough for the whole flow."""
-    a, b = open_member(), open_member()
+    """Tab, Space, arrows and Enter (and typing the words) are enough for the whole flow:
+    the first-time rules, joining, chatting, ending, feedback and starting again."""
+    a, b = open_member(rules_seen=False), open_member()
     pa, pb = a.page, b.page
+    expect(pa.get_by_role("heading", level=1, name="Before you start")).to_be_focused()
+    tab_until(pa, "e.textContent === 'I understand, continue'")
+    pa.keyboard.press("Enter")
+    expect(pa.get_by_role("heading", level=1, name="Talk with someone")).to_be_focused()
     keyboard_join(pa, "home")
     keyboard_join(pb, "home")
     wait_matched(pa, "home")
@@ -258,15 +139,37 @@ def test_keyboard_only(open_member: Callable[..., Member]) -> None:
     keyboard_say(pb, "answered with the keyboard")
     expect(log(pa).get_by_text("answered with the keyboard")).to_be_visible()
 
-    tab_until(pa, "e.textContent === 'Leave'")
+    # Escape in the question only cancels it: nothing that ends a chat is bound to Escape.
+    tab_until(pa, "e.textContent === 'End chat'")
     pa.keyboard.press("Enter")
-    expect(room(pa).get_by_role("button", name="Stay")).to_be_focused()
+    expect(room(pa).get_by_role("button", name="Keep talking")).to_be_focused()
+    pa.keyboard.press("Escape")
+    expect(room(pa).get_by_role("button", name="End chat")).to_be_focused()
+    expect(room(pa).get_by_text("End this conversation?")).to_be_hidden()
+    pa.keyboard.press("Enter")
+    expect(room(pa).get_by_role("button", name="Keep talking")).to_be_focused()
     pa.keyboard.press("Tab")
-    expect(room(pa).get_by_role("button", name="Leave now")).to_be_focused()
+    expect(room(pa).get_by_role("button", name="End now")).to_be_focused()
     pa.keyboard.press("Enter")
     expect(room(pa).get_by_role("heading", name="The conversation has ended")).to_be_focused()
 
+    # The partner: the end is announced and focus moves; feedback with arrows and Space.
     expect(room(pb).get_by_role("heading", name="The conversation has ended")).to_be_focused()
+    expect(pb.locator("#urgent")).to_have_text("Your partner left the conversation.")
+    pb.keyboard.press("Tab")
+    expect(room(pb).get_by_role("radio", name="1 · none", exact=True)).to_be_focused()
+    pb.keyboard.press("ArrowRight")
+    pb.keyboard.press("ArrowRight")
+    pb.keyboard.press("ArrowRight")
+    expect(room(pb).get_by_role("radio", name="4", exact=True)).to_be_checked()
+    pb.keyboard.press("Tab")
+    expect(room(pb).get_by_role("radio", name="Yes", exact=True)).to_be_focused()
+    pb.keyboard.press("Space")
+    pb.keyboard.press("Tab")
+    expect(room(pb).get_by_role("button", name="Send feedback")).to_be_focused()
+    pb.keyboard.press("Enter")
+    thanks = room(pb).get_by_text("Thank you! If")
+    expect(thanks).to_be_focused()
     pb.keyboard.press("Tab")
     expect(room(pb).get_by_role("button", name="Back to the start")).to_be_focused()
     pb.keyboard.press("Enter")
@@ -305,8 +208,8 @@ def test_xss_payloads_are_literal_text(open_member: Callable[..., Member]) -> No
         tags = m.page.evaluate(
             "[...document.querySelectorAll('[role=log] *')].map((e) => e.tagName.toLowerCase())")
         assert set(tags) <= {"div", "span", "bdi", "p"}, tags
-        found = "document.querySelectorAll('img, svg, iframe, a, math, style').length"
-        assert m.page.evaluate(found) == 0
+        found = "document.querySelectorAll('[role=log] :is(img, svg, iframe, a, math, style)')"
+        assert m.page.evaluate(found + ".length") == 0
         handlers = ("[...document.querySelectorAll('*')]"
                     ".some((e) => e.getAttributeNames().some((n) => n.startsWith('on')))")
         assert m.page.evaluate(handlers) is False
@@ -349,7 +252,7 @@ def test_layout_reflows_and_contrasts(open_member: Callable[..., Member], width:
     expect(log(pa).locator(".msg")).to_have_count(3)
     expect(log(pa).locator(".msg").last).to_contain_text("Delivered")
     check(pa, "chat")
-    room(pa).get_by_role("button", name="Leave", exact=True).click()
+    room(pa).get_by_role("button", name="End chat").click()
     check(pa, "confirm")
 
 
@@ -404,7 +307,7 @@ def test_reconnect_resumes_and_resends(open_member: Callable[..., Member],
         expect(log(pb).get_by_text("before the drop")).to_be_visible()
 
         proxy.cut(block=True)
-        expect(pa.get_by_role("alert")).to_have_text(re.compile("Connection lost"))
+        expect(pa.locator("#alert")).to_have_text(re.compile("Connection lost"))
         expect(log(pb).get_by_text(named(alias_a, " lost their connection"))).to_be_visible()
         say(pb, "said while you were away")
         say(pa, "written while offline")
@@ -418,7 +321,7 @@ def test_reconnect_resumes_and_resends(open_member: Callable[..., Member],
         expect(offline).to_contain_text("Delivered")
         expect(log(pb).locator(".msg", has_text="written while offline")).to_have_count(1)
         expect(log(pb).get_by_text(named(alias_a, " is back"))).to_be_visible()
-        expect(pa.get_by_role("alert")).to_have_text("")
+        expect(pa.locator("#alert")).to_have_text("")
 
         # A reload restores the conversation from the server, without duplicates.
         pa.reload()
@@ -463,3 +366,19 @@ def test_rate_limited_messages_are_resent(open_member: Callable[..., Member]) ->
     texts = log(b.page).locator(".msg .text")
     expect(texts).to_have_count(n)
     assert sorted(texts.all_text_contents()) == sorted(f"quick message {i}" for i in range(n))
+
+
+def test_page_is_light(browser: Browser, server: LiveServer) -> None:
+    """At most 60 KiB transferred for the whole member page (scripts/page_weight.py measures
+    it; here without throttling, so it is quick), every text file gzipped, no web font."""
+    spec = importlib.util.spec_from_file_location("page_weight",
+                                                  ROOT / "scripts" / "page_weight.py")
+    assert spec and spec.loader
+    pw = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pw)
+    r = pw.measure(server.url, runs=1, throttle=False, browser=browser)
+    run = r["runs"][0]
+    assert run["bytes"] <= 60 * 1024, run["files"]
+    assert all(enc == "gzip" for enc in run["encoding"].values()), run["encoding"]
+    assert not [f for f in run["files"] if f.endswith((".woff", ".woff2", ".ttf", ".otf"))]
+    assert {"/app.js", "/chat.js", "/style.css"} <= set(run["files"])
