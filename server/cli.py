@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import importlib
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -28,7 +31,7 @@ def _serve(args: argparse.Namespace) -> int:
         repeat_pair_after=args.repeat_pair_after, grace_period=args.grace_period,
         bridge_wait=args.bridge_wait, max_wait=args.max_wait,
         send_rate=args.send_rate, send_burst=args.send_burst, outbox_frames=args.outbox_frames,
-        conversation_minutes=args.conversation_minutes,
+        conversation_minutes=args.conversation_minutes, stuck_after=args.stuck_after,
         member_retention=args.member_retention_days * 86400.0,
         report_retention=args.report_retention_days * 86400.0,
         key_rotation=args.key_rotation_hours * 3600.0,
@@ -40,8 +43,20 @@ def _serve(args: argparse.Namespace) -> int:
           flush=True)
     web.run_app(create_app(settings), host=args.host, port=args.port, print=None,
                 access_log=logging.getLogger("aiohttp.access"), access_log_format=ACCESS_LOG,
-                shutdown_timeout=5.0)
+                shutdown_timeout=5.0, loop=_event_loop(args.loop))
     return 0
+
+
+def _event_loop(name: str) -> asyncio.AbstractEventLoop | None:
+    """A uvloop loop for `--loop uvloop` (or BRIDGECHAT_LOOP=uvloop); None: asyncio's own."""
+    if name != "uvloop":
+        return None
+    try:
+        uvloop = importlib.import_module("uvloop")
+    except ImportError:
+        raise SystemExit("--loop uvloop needs uvloop: pip install uvloop") from None
+    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    return loop
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -50,6 +65,14 @@ def _bench(args: argparse.Namespace) -> int:
 
         code: int = bench_matching.main(args.rest)
         return code
+    if args.what == "relay":
+        from server import bench_relay
+
+        return bench_relay.main(args.rest)
+    if args.what == "connections":
+        from server import bench_connections
+
+        return bench_connections.main(args.rest)
     print(f"unknown benchmark {args.what!r}", file=sys.stderr)
     return 2
 
@@ -117,10 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--send-rate", type=float, default=5.0,
                    help="messages per second a member may send, after a burst")
     s.add_argument("--send-burst", type=float, default=30.0)
+    s.add_argument("--stuck-after", type=float, default=30.0,
+                   help="seconds before a member nobody can meet is told why")
     s.add_argument("--conversation-minutes", type=float, default=20.0,
                    help="length of a guided conversation (0: open-ended)")
     s.add_argument("--outbox-frames", type=int, default=512,
                    help="frames queued for a member before they are dropped as too slow")
+    s.add_argument("--loop", choices=("asyncio", "uvloop"),
+                   default=os.environ.get("BRIDGECHAT_LOOP") or "asyncio",
+                   help="event loop (default: env BRIDGECHAT_LOOP, else asyncio)")
     s.set_defaults(func=_serve)
     add_moderator_command(sub)
 
@@ -132,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.set_defaults(func=_migrate)
 
     b = sub.add_parser("bench", help="benchmarks that print figures")
-    b.add_argument("what", choices=["matching"])
+    b.add_argument("what", choices=["matching", "relay", "connections"])
     b.add_argument("rest", nargs=argparse.REMAINDER)
     b.set_defaults(func=_bench)
     return p

@@ -205,13 +205,43 @@ class Hub(Powers):
         if self.paused:
             pool = [replace(t, prompts=kept) for t in pool
                     if (kept := tuple(p for p in t.prompts if p not in self.paused))]
-        if len(pool) < 2:
+        if not pool:
             return
         result = matching.match_round(pool, time.time(), self.deck.dimensions,
                                       await self.constraints(pool), self.policy,
                                       seed=self.rng.randrange(2**32))
         for group in result.groups:
             await self.open_room(group)
+        await self.announce(pool, result)
+
+    async def announce(self, pool: list[matching.Ticket], result: matching.RoundResult) -> None:
+        """Resend `queued` when a member's count changes (at most every 5 s) or when
+        nobody can be matched with them, with a hint in plain words."""
+        now, seen = time.monotonic(), self.announced
+        matched = {t.id for g in result.groups for t in g.tickets}
+        for t in pool:
+            if t.id in matched:
+                continue
+            waiting, stuck = result.waiting.get(t.id, 0), result.stuck.get(t.id)
+            code = stuck.code if stuck else None
+            last = seen.get(t.id)
+            if last is None:  # `join` already answered with `queued`
+                seen[t.id] = (waiting, None, now)
+                continue
+            if (waiting, code) == last[:2] or (code == last[1] and now - last[2] < 5.0):
+                continue
+            seen[t.id] = (waiting, code, now)
+            hint = None
+            if stuck is not None:
+                prompt = self.prompts.get(stuck.prompt or "")
+                text = prompt.text_in(t.lang)[0] if prompt else None
+                hint = protocol.Hint(stuck.code, reasons.suggestion_text(stuck, text, t.lang),
+                                     stuck.prompt, stuck.language)
+            await self.publish([t.member], protocol.Queued(
+                ticket=t.id, waiting=waiting, eta_s=result.eta.get(t.id), hint=hint))
+        live = {t.id for t in pool}
+        for gone in [k for k in seen if k not in live]:
+            del seen[gone]
 
     async def open_room(self, group: matching.Group) -> None:
         for t in group.tickets:
@@ -243,9 +273,11 @@ class Hub(Powers):
         await self.broker.create_room(room, meta)
         if meta.ends_at is not None:
             await self.broker.wake_at(room.id, next_stage_at(now, minutes * 60, 0.0))
-        await self.broker.note_pairs(
-            [frozenset((a, b)) for i, a in enumerate(members) for b in members[i + 1:]],
-            self.settings.repeat_pair_after)
+        pairs = [frozenset((a, b)) for i, a in enumerate(members) for b in members[i + 1:]]
+        await self.broker.note_pairs(pairs, self.settings.repeat_pair_after)
+        if group.again:
+            for pair in pairs:
+                await self.broker.drop_again(pair)
         for m in members:
             await self.publish([m], await self.matched_frame(room, m))
             await self.publish([m], self.stage_frame(room.id, meta, langs[m]))

@@ -119,10 +119,13 @@ class Node:
         self.sessions: dict[str, Session] = {}
         self.suspended: dict[str, float] = {}
         self.policy = matching.Policy(bridge_wait=settings.bridge_wait,
-                                      max_wait=settings.max_wait)
+                                      max_wait=settings.max_wait,
+                                      stuck_after=settings.stuck_after)
         self.rng = random.Random()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         self.listeners: list[Callable[[str], None]] = []
+        # ticket id -> (waiting, hint code, when) last told to its member (on the leader)
+        self.announced: dict[str, tuple[int, str | None, float]] = {}
         # ticket id -> blocks touching its member, loaded once per ticket
         self.blocks_cache: dict[str, set[frozenset[str]]] = {}
         # Hooks that moderation and privacy modules plug in; None: feature off.

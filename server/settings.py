@@ -19,6 +19,8 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     # Matching: a pair that crosses no divide waits bridge_wait; any pair is matched by max_wait.
     bridge_wait: float = 2.0
+    # Members nobody can be matched with are told why after this long.
+    stuck_after: float = 30.0
     max_wait: float = 10.0
     tick: float = 0.25
     repeat_pair_after: float = 86400.0

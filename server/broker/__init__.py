@@ -91,6 +91,10 @@ class Broker(Protocol):
     # -- short room history, for resume -------------------------------------
     async def remember(self, room: str, seq: int, frame: bytes) -> None: ...
 
+    async def relay(self, room: str, seq: int, frame: bytes, members: Sequence[str]) -> None:
+        """`remember` the message frame, then `publish` it to the members, in that order
+        (one trip to a shared broker instead of two: this runs for every message)."""
+
     async def replay(self, room: str, after: int) -> tuple[list[bytes], bool]:
         """Frames with seq > after in order, and False if some were lost."""
 
@@ -102,6 +106,9 @@ class Broker(Protocol):
     async def note_again(self, pair: frozenset[str]) -> None: ...
 
     async def again_pairs(self) -> frozenset[frozenset[str]]: ...
+
+    async def drop_again(self, pair: frozenset[str]) -> None:
+        """The pair met again: the offer is used up."""
 
     async def forget_member(self, member: str) -> None:
         """Erase the member from pairs and meet-again offers."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -29,6 +30,8 @@ class MemoryBroker:
         self._member_rooms: dict[str, set[str]] = {}
         # room -> (forget history at, forget room at)
         self._ended: dict[str, tuple[float, float]] = {}
+        # (deadline, room): when something in _ended may be due
+        self._due: list[tuple[float, str]] = []
         self._subscribed: set[str] = set()
         self._keys: dict[int, tuple[bytes, float]] = {}
         self._away: dict[str, float] = {}
@@ -115,6 +118,8 @@ class MemoryBroker:
     async def end_room(self, room_id: str, keep_history: float, keep_room: float) -> None:
         now = time.monotonic()
         self._ended[room_id] = (now + keep_history, now + keep_room)
+        heapq.heappush(self._due, (now + keep_history, room_id))
+        heapq.heappush(self._due, (now + keep_room, room_id))
 
     async def open_rooms(self) -> list[str]:
         self._sweep()
@@ -130,9 +135,18 @@ class MemoryBroker:
         return due
 
     def _sweep(self) -> None:
-        """Drop history and rooms whose keeping time has passed."""
+        """Drop history and rooms whose keeping time has passed.
+
+        Runs on every room lookup, so it looks only at deadlines that are due
+        (a heap), not at every closed room still kept for reports."""
         now = time.monotonic()
-        for room_id, (history_until, room_until) in list(self._ended.items()):
+        due = self._due
+        while due and due[0][0] <= now:
+            room_id = heapq.heappop(due)[1]
+            kept = self._ended.get(room_id)
+            if kept is None:
+                continue
+            history_until, room_until = kept
             if history_until <= now:
                 self._history.pop(room_id, None)
             if room_until <= now:
@@ -148,6 +162,10 @@ class MemoryBroker:
         if frames is None:
             frames = self._history[room] = deque(maxlen=self._history_len)
         frames.append((seq, frame))
+
+    async def relay(self, room: str, seq: int, frame: bytes, members: Sequence[str]) -> None:
+        await self.remember(room, seq, frame)
+        await self.publish(members, frame)
 
     async def replay(self, room: str, after: int) -> tuple[list[bytes], bool]:
         frames = self._history.get(room)
@@ -174,6 +192,9 @@ class MemoryBroker:
 
     async def again_pairs(self) -> frozenset[frozenset[str]]:
         return frozenset(self._again)
+
+    async def drop_again(self, pair: frozenset[str]) -> None:
+        self._again.discard(pair)
 
     async def forget_member(self, member: str) -> None:
         self._again = {p for p in self._again if member not in p}

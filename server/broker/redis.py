@@ -56,6 +56,7 @@ PRESENCE_TTL = 15
 # Rooms that nobody touches for this long are dropped from Redis (a safety net).
 ROOM_TTL = 86400
 RETRIES = 50
+POOL = 100  # connections to Redis per node
 
 _enc = msgspec.json.Encoder()
 _ticket = msgspec.json.Decoder(Ticket)
@@ -81,11 +82,15 @@ class RedisBroker:
         self._history_len = history
         # Any: redis-py's annotations cannot say that replies are bytes here
         # (no decode_responses), so they would force a cast on every call.
-        self.r: Any = aioredis.Redis.from_url(
-            url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=10,
+        # A blocking pool: past POOL connections in use (each room change holds one
+        # for its WATCH), callers wait their turn instead of failing with
+        # MaxConnectionsError, as redis-py's default pool of 100 does.
+        self.r: Any = aioredis.Redis.from_pool(aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=POOL, timeout=5,
+            socket_timeout=5, socket_connect_timeout=2, health_check_interval=10,
             # After a Redis restart every pooled connection is stale once: retry on a new one.
             retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
-            retry_on_error=[RedisConnectionError, TimeoutError])
+            retry_on_error=[RedisConnectionError, TimeoutError]))
         self._pubsub: Any = self.r.pubsub(ignore_subscribe_messages=True)
         self._deliver: Deliver | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -372,11 +377,21 @@ class RedisBroker:
     # -- history --------------------------------------------------------------------
 
     async def remember(self, room: str, seq: int, frame: bytes) -> None:
-        key = f"{P}hist:{room}"
         pipe = self.r.pipeline(transaction=False)
+        self._keep(pipe, room, seq, frame)
+        await pipe.execute()
+
+    def _keep(self, pipe: Any, room: str, seq: int, frame: bytes) -> None:
+        key = f"{P}hist:{room}"
         pipe.zadd(key, {frame: seq})
         pipe.zremrangebyrank(key, 0, -self._history_len - 1)
         pipe.expire(key, ROOM_TTL)
+
+    async def relay(self, room: str, seq: int, frame: bytes, members: Sequence[str]) -> None:
+        pipe = self.r.pipeline(transaction=False)
+        self._keep(pipe, room, seq, frame)
+        for m in members:
+            pipe.publish(f"{P}m:{m}", frame)
         await pipe.execute()
 
     async def replay(self, room: str, after: int) -> tuple[list[bytes], bool]:
@@ -407,6 +422,9 @@ class RedisBroker:
     async def again_pairs(self) -> frozenset[frozenset[str]]:
         return frozenset(frozenset(p.decode().split("|"))
                          for p in await self.r.smembers(f"{P}again"))
+
+    async def drop_again(self, pair: frozenset[str]) -> None:
+        await self.r.srem(f"{P}again", _pair(pair))
 
     async def forget_member(self, member: str) -> None:
         for key, members in ((f"{P}pairs", await self.r.zrange(f"{P}pairs", 0, -1)),
