@@ -299,6 +299,12 @@ const on = {
     $('q-eta').textContent = typeof eta !== 'number' ? ''
       : eta < 90 ? t('queue.etaSeconds', { count: Math.max(1, Math.round(eta)) })
         : t('queue.etaMinutes', { count: Math.round(eta / 60) });
+    // When nobody can be matched with us, the server says why and what to try, in our language.
+    const stuck = $('q-stuck');
+    const hint = f.hint && typeof f.hint.message === 'string' ? f.hint.message : '';
+    if (hint && hint !== stuck.textContent) status(hint);
+    stuck.textContent = hint;
+    stuck.hidden = !hint;
     later().then((m) => { $('notify-btn').hidden = !S.queued || m.alerts.notifyState() !== 'default'; });
     if (S.screen !== 'queued') show('queued');
   },

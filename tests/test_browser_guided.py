@@ -17,6 +17,8 @@ from browser_util import (  # noqa: F401 - the *_fixture names are fixtures
     PROMPT,
     Member,
     browser_fixture,
+    choose,
+    find_partner,
     log,
     named,
     open_member_fixture,
@@ -101,3 +103,17 @@ def test_milestones_are_announced(make_server: Callable[..., LiveServer],
                                                    timeout=6000)
     expect(clock).to_have_class(re.compile(r"\bsoon\b"))
     expect(room(b.page).get_by_role("timer")).to_have_text(re.compile(r"^1:5\d left$"))
+
+
+def test_waiting_alone_says_why_and_what_to_try(
+        make_server: Callable[..., LiveServer], open_member: Callable[..., Member]) -> None:
+    srv = make_server("--stuck-after", "1")
+    a, b = open_member(url=srv.url), open_member(url=srv.url)
+    choose(a.page, "kindness")
+    find_partner(a.page)
+    choose(b.page, "home")
+    find_partner(b.page)
+    # Nobody shares a prompt: each is told so, with the other's prompt to try.
+    hint = a.page.locator("#q-stuck")
+    expect(hint).to_be_visible(timeout=6000)
+    expect(hint).to_contain_text(PROMPT["home"])
