@@ -422,7 +422,10 @@ def because(group: Group, dimensions: Sequence[Dimension], prompt_text: str | No
             if dim is None:
                 continue
             keys = (*_keys(f"differs.{dim.id}", many), *_keys("differs", many))
-            out.append(_text(locale, *keys).format(label=dim.label))
+            # The label in the member's language only when the sentence is too.
+            own = any(k in CATALOG.get(locale, {}) for k in keys)
+            label = dim.label_in(locale) if own else dim.label
+            out.append(_text(locale, *keys).format(label=label))
         elif r.code == "language_buddy":
             name = language_name(r.language or "")
             out.append(_text(locale, *_keys(r.code, many)).format(language=name))
