@@ -42,8 +42,7 @@ class Chat(Node):
             tag = self.keys.tag(room.id, got.seq, alias, ts, text)
             frame = protocol.encode(protocol.Message(
                 room=room.id, seq=got.seq, from_=alias, text=text, ts=ts, tag=tag))
-            await self.broker.remember(room.id, got.seq, frame)
-            await self.broker.publish(others, frame)
+            await self.broker.relay(room.id, got.seq, frame, others)
         self.push(sess, protocol.Ack(id=f.id, seq=got.seq, ts=ts))
 
     async def typing(self, sess: Session, member: str, f: protocol.Typing) -> None:

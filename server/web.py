@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 import time
+from collections import deque
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -18,6 +20,10 @@ from server.settings import Settings
 log = logging.getLogger("bridgechat.web")
 
 HEARTBEAT = 30.0
+# Bytes the transport may hold before frames wait in a member's outbox instead.
+HIGH_WATER = 64 * 1024
+_LEN16 = struct.Struct("!BBH").pack
+_LEN64 = struct.Struct("!BBQ").pack
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; "
        "img-src 'self' data:; media-src 'self' data:; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")
@@ -34,38 +40,75 @@ SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("sockets")
 
 
 class WsConn:
-    """A member's socket with a bounded outbox drained by one writer task.
+    """A member's socket with a bounded outbox.
 
-    Why a queue: fan-out from one member must never wait on another's slow
-    network. A member whose outbox fills up is disconnected instead, with
-    close code 1008 and a reason; if even the close cannot be written, the
-    connection is aborted.
+    Why an outbox: fan-out from one member must never wait on another's slow
+    network. A frame goes straight to the socket while nothing is waiting
+    before it and the transport holds less than HIGH_WATER bytes; otherwise it
+    joins the outbox (at most `limit` frames), which a writer task drains
+    with flow control and exists only while there is a backlog. A member
+    whose outbox fills up is disconnected instead, with close code 1008 and a
+    reason; if even the close cannot be written, the connection is aborted.
+    An idle connection holds no task, no queue and no frame.
     """
+
+    __slots__ = ("evicting", "limit", "outbox", "transport", "writer", "ws")
 
     def __init__(self, ws: web.WebSocketResponse, limit: int,
                  transport: asyncio.Transport | None) -> None:
         self.ws = ws
         self.transport = transport
-        self.queue: asyncio.Queue[bytes | tuple[int, str]] = asyncio.Queue(limit)
+        self.limit = limit
+        self.outbox: deque[bytes | tuple[int, str]] | None = None
+        self.writer: asyncio.Task[None] | None = None
         self.evicting: asyncio.Task[None] | None = None
 
     def push(self, frame: bytes) -> None:
         if self.evicting is not None:
             return
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
+        if self.writer is None and self._write_now(frame):
+            return
+        outbox = self.outbox
+        if outbox is None:
+            outbox = self.outbox = deque()
+        if len(outbox) >= self.limit:
             self.evicting = asyncio.get_running_loop().create_task(
                 self._evict("too slow: messages were not read"))
+            return
+        outbox.append(frame)
+        self._wake()
+
+    def _write_now(self, frame: bytes) -> bool:
+        """Write one text frame now if the transport has room; True if it is dealt with."""
+        t = self.transport
+        if t is None or t.is_closing() or self.ws.closed:
+            return t is not None  # a closed connection: the frame goes nowhere
+        if t.get_write_buffer_size() >= HIGH_WATER:
+            return False
+        # RFC 6455 5.2: FIN + text opcode, unmasked (server to client), no
+        # extension bits (permessage-deflate is off for this socket).
+        n = len(frame)
+        if n < 126:
+            t.write(bytes((0x81, n)) + frame)
+        elif n < 65536:
+            t.write(_LEN16(0x81, 126, n) + frame)
+        else:
+            t.write(_LEN64(0x81, 127, n) + frame)
+        return True
 
     def close_soon(self, code: int, reason: str) -> None:
         """Close after the frames already queued (so an error frame arrives first)."""
-        while True:
-            try:
-                self.queue.put_nowait((code, reason))
-                return
-            except asyncio.QueueFull:
-                self.queue.get_nowait()
+        outbox = self.outbox
+        if outbox is None:
+            outbox = self.outbox = deque()
+        while len(outbox) >= self.limit:
+            outbox.popleft()
+        outbox.append((code, reason))
+        self._wake()
+
+    def _wake(self) -> None:
+        if self.writer is None:
+            self.writer = asyncio.get_running_loop().create_task(self._drain())
 
     async def _evict(self, reason: str) -> None:
         log.info("slow consumer disconnected", extra={"code": 1008})
@@ -77,18 +120,35 @@ class WsConn:
                 self.transport.abort()
 
     async def run(self) -> None:
-        ws, queue = self.ws, self.queue
-        while True:
-            item = await queue.get()
-            if isinstance(item, tuple):
-                await ws.close(code=item[0], message=item[1].encode())
-                return
-            if ws.closed:
-                return
-            try:
+        """For handlers that keep a writer task (the moderators' feed): frames need none
+        now, so this waits until cancelled, then stops any backlog writer with it."""
+        try:
+            await asyncio.get_running_loop().create_future()
+        finally:
+            if self.writer is not None:
+                self.writer.cancel()
+
+    async def _drain(self) -> None:
+        """Write the backlog in order; aiohttp's send_frame waits while the peer is slow."""
+        ws, outbox = self.ws, self.outbox
+        try:
+            while outbox:
+                item = outbox.popleft()
+                if isinstance(item, tuple):
+                    outbox.clear()
+                    await ws.close(code=item[0], message=item[1].encode())
+                    return
+                if ws.closed:
+                    outbox.clear()
+                    return
                 await ws.send_frame(item, WSMsgType.TEXT)
-            except (ConnectionError, RuntimeError):
-                return
+                del item  # hold no frame while waiting
+        except (ConnectionError, RuntimeError):
+            if outbox:
+                outbox.clear()
+        finally:
+            self.writer = None
+            self.outbox = None  # an idle connection keeps no deque
 
 
 def origin_allowed(request: web.Request, settings: Settings, *, missing_ok: bool) -> bool:
@@ -112,7 +172,6 @@ async def member_socket(request: web.Request) -> web.WebSocketResponse:
     sess = Session(conn, bucket=TokenBucket(settings.send_rate, settings.send_burst),
                    bad=WindowCounter(settings.bad_frames_per_minute, 60.0))
     request.app[SOCKETS].add(ws)
-    writer = asyncio.create_task(conn.run())
     try:
         async for msg in ws:
             if msg.type is WSMsgType.TEXT:
@@ -125,9 +184,10 @@ async def member_socket(request: web.Request) -> web.WebSocketResponse:
             await hub.disconnected(sess)
         except Exception:
             log.exception("disconnect handling failed")
-        writer.cancel()
-        await asyncio.gather(writer, *([conn.evicting] if conn.evicting else []),
-                             return_exceptions=True)
+        tasks = [t for t in (conn.writer, conn.evicting) if t is not None]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return ws
 
 
