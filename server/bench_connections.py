@@ -42,6 +42,7 @@ from server.bench_relay import (
     read_proc,
     run_loop,
     say_hello,
+    stop_workers,
     ws_url,
 )
 
@@ -258,14 +259,7 @@ def measure(args: argparse.Namespace, url: str, pid: int, counts: list[int]
                   f"{row['delta_mib']:>9.1f} {row['kib_per_conn']:>8.1f} {secs:>7.1f} "
                   f"{row['cpu_s']:>12.2f}", flush=True)
     finally:
-        for _, pipe in workers:
-            with contextlib.suppress(OSError):
-                pipe.send(("stop",))
-        for proc, _ in workers:
-            proc.join(30)
-            if proc.is_alive():
-                proc.terminate()
-                proc.join(5)
+        stop_workers(workers, 30)
     fig = {"label": args.label or args.protocol, "protocol": args.protocol,
            "loop": args.loop, "rows": rows}
     if args.json:

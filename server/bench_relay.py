@@ -80,6 +80,17 @@ def read_proc(pid: int) -> ProcSample | None:
     return ProcSample(cpu, mem.get("VmRSS", 0), mem.get("VmHWM", 0))
 
 
+def stop_workers(workers: list[tuple[Any, Any]], wait: float) -> None:
+    """Ask each client process to stop, then make sure it has."""
+    for _, pipe in workers:
+        with contextlib.suppress(OSError):
+            pipe.send(("stop",))
+    for proc, _ in workers:
+        proc.join(wait)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(5)
+
 def machine_ticks() -> tuple[int, int]:
     """(busy, total) jiffies of the whole machine, from /proc/stat."""
     try:
@@ -625,14 +636,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if len(results) < len(ready):
             raise RuntimeError("client workers did not report in time")
     finally:
-        for _, pipe in workers:
-            with contextlib.suppress(OSError):
-                pipe.send(("stop",))
-        for proc, _ in workers:
-            proc.join(10)
-            if proc.is_alive():
-                proc.terminate()
-                proc.join(5)
+        stop_workers(workers, 10)
 
     return summarise(args, results, pids, before, after, t1 - t0,
                      (busy1 - busy0) / max(1, total1 - total0))
