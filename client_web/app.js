@@ -8,9 +8,49 @@ import { Connection } from './connection.js';
 import { StartForm } from './start.js';
 
 const TOKEN_KEY = 'bc.token';
+const OWNER_KEY = 'bc.owner';
+// This tab's id survives a reload (session storage), so a reloaded tab still holds its token.
+const TAB = session.get('bc.tab') || Math.random().toString(36).slice(2);
+session.set('bc.tab', TAB);
 const SEQ_KEY = 'bc.seq.';
 const ROOM_GONE = new Set(['unknown_room', 'not_in_room', 'room_closed']);
 const $ = (id) => document.getElementById(id);
+
+// ---- who we are ----
+// One member per tab, as two people at one computer are two members: the token
+// lives in this tab's session storage (a reload keeps it) and is remembered for
+// the device only by the tab that holds it, which says so every 2 s. A tab
+// opened while another holds it starts as a new member.
+function owner() {
+  try { return JSON.parse(local.get(OWNER_KEY) || 'null'); } catch { return null; }
+}
+function othersHold() {
+  const o = owner();
+  return !!o && o.tab !== TAB && Date.now() - o.ts < 5000;
+}
+function hold() { local.set(OWNER_KEY, JSON.stringify({ tab: TAB, ts: Date.now() })); }
+const token = {
+  get() {
+    let tok = session.get(TOKEN_KEY);
+    if (tok == null && !othersHold()) {
+      tok = local.get(TOKEN_KEY);
+      hold();
+      if (tok) session.set(TOKEN_KEY, tok);
+    }
+    return tok;
+  },
+  set(tok) {
+    session.set(TOKEN_KEY, tok);
+    if (!othersHold()) {
+      local.set(TOKEN_KEY, tok);
+      if (tok) hold();
+    }
+  },
+};
+setInterval(() => {
+  const tok = session.get(TOKEN_KEY);
+  if (tok && !othersHold() && local.get(TOKEN_KEY) === tok) hold();
+}, 2000);
 
 // ---- what the page says out loud ----
 // `status` is polite and fades; `urgent` is assertive, kept for a partner who
@@ -71,7 +111,7 @@ function later() {
     .then(([chat, rules, alerts, timer]) => {
       M = { chat, alerts, timer };
       M.rules = new rules.Rules({
-        token: () => local.get(TOKEN_KEY),
+        token: () => token.get(),
         status,
         erasing: (on_) => {
           S.erasing = on_;
@@ -244,7 +284,7 @@ function matchAlert(v, f) {
 
 const on = {
   welcome(f) {
-    if (f.token) local.set(TOKEN_KEY, f.token);
+    if (f.token) token.set(f.token);
     const wasWelcomed = S.welcomed;
     S.welcomed = true;
     start.render(f.prompts || [], f.dimensions || [], f.sensitive);
@@ -420,7 +460,7 @@ const on = {
     const msg = f.message || code;
     if (code === 'unknown_token') {
       if (S.erasing) return;
-      local.set(TOKEN_KEY, null);
+      token.set(null);
       conn.send({ type: 'hello', v: 1, token: null, lang: locale });
       return;
     }
@@ -518,7 +558,7 @@ function onState(name) {
 }
 
 function onOpen() {
-  conn.send({ type: 'hello', v: 1, token: local.get(TOKEN_KEY), lang: locale });
+  conn.send({ type: 'hello', v: 1, token: token.get(), lang: locale });
 }
 
 // Frames wait in `held`, in order, until the catalog has loaded, and while
@@ -546,7 +586,8 @@ function onFrame(f) {
 
 function erased() {
   conn.stop();
-  local.set(TOKEN_KEY, null);
+  token.set(null);
+  local.set(OWNER_KEY, null);
   session.clear();
   for (const v of S.rooms.values()) v.el.remove();
   S.rooms.clear();

@@ -215,30 +215,22 @@ class Hub(Powers):
         await self.announce(pool, result)
 
     async def announce(self, pool: list[matching.Ticket], result: matching.RoundResult) -> None:
-        """Resend `queued` when a member's count changes (at most every 5 s) or when
-        nobody can be matched with them, with a hint in plain words."""
-        now, seen = time.monotonic(), self.announced
-        matched = {t.id for g in result.groups for t in g.tickets}
+        """Tell a member nobody can be matched with why, once per reason: `queued` again,
+        with a hint in plain words. Nothing else is sent between `queued` and `matched`,
+        so a client that expects exactly that order keeps working."""
+        seen = self.announced
         for t in pool:
-            if t.id in matched:
+            stuck = result.stuck.get(t.id)
+            if stuck is None or seen.get(t.id) == stuck.code:
                 continue
-            waiting, stuck = result.waiting.get(t.id, 0), result.stuck.get(t.id)
-            code = stuck.code if stuck else None
-            last = seen.get(t.id)
-            if last is None:  # `join` already answered with `queued`
-                seen[t.id] = (waiting, None, now)
-                continue
-            if (waiting, code) == last[:2] or (code == last[1] and now - last[2] < 5.0):
-                continue
-            seen[t.id] = (waiting, code, now)
-            hint = None
-            if stuck is not None:
-                prompt = self.prompts.get(stuck.prompt or "")
-                text = prompt.text_in(t.lang)[0] if prompt else None
-                hint = protocol.Hint(stuck.code, reasons.suggestion_text(stuck, text, t.lang),
-                                     stuck.prompt, stuck.language)
+            seen[t.id] = stuck.code
+            prompt = self.prompts.get(stuck.prompt or "")
+            text = prompt.text_in(t.lang)[0] if prompt else None
+            hint = protocol.Hint(stuck.code, reasons.suggestion_text(stuck, text, t.lang),
+                                 stuck.prompt, stuck.language)
             await self.publish([t.member], protocol.Queued(
-                ticket=t.id, waiting=waiting, eta_s=result.eta.get(t.id), hint=hint))
+                ticket=t.id, waiting=result.waiting.get(t.id, 0),
+                eta_s=result.eta.get(t.id), hint=hint))
         live = {t.id for t in pool}
         for gone in [k for k in seen if k not in live]:
             del seen[gone]

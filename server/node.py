@@ -124,8 +124,8 @@ class Node:
         self.rng = random.Random()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         self.listeners: list[Callable[[str], None]] = []
-        # ticket id -> (waiting, hint code, when) last told to its member (on the leader)
-        self.announced: dict[str, tuple[int, str | None, float]] = {}
+        # ticket id -> the hint code last told to its member (on the leader)
+        self.announced: dict[str, str] = {}
         # ticket id -> blocks touching its member, loaded once per ticket
         self.blocks_cache: dict[str, set[frozenset[str]]] = {}
         # Hooks that moderation and privacy modules plug in; None: feature off.

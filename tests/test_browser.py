@@ -332,11 +332,34 @@ def test_reconnect_resumes_and_resends(open_member: Callable[..., Member],
         proxy.close()
 
 
-def test_second_tab_takes_over(open_member: Callable[..., Member], server: LiveServer) -> None:
-    """The server closes the older connection (4001); that tab says so and does not fight back."""
+def test_two_tabs_of_one_browser_are_two_members(open_member: Callable[..., Member],
+                                                  server: LiveServer) -> None:
+    """Two tabs, one browser: each is its own member, so they can be matched and chat."""
+    m = open_member()
+    other = m.context.new_page()
+    other.goto(server.url + "/")
+    choose(m.page, "home", age="18-29")
+    find_partner(m.page)
+    choose(other, "home", age="60+")
+    find_partner(other)
+    wait_matched(m.page, "home")
+    wait_matched(other, "home")
+    say(m.page, "hello from the first tab")
+    expect(log(other).get_by_text("hello from the first tab")).to_be_visible()
+    say(other, "and back from the second")
+    expect(log(m.page).get_by_text("and back from the second")).to_be_visible()
+
+
+def test_duplicated_tab_takes_over(open_member: Callable[..., Member], server: LiveServer) -> None:
+    """A duplicated tab carries the same member: the server closes the older connection
+    (4001); that tab says so and does not fight back."""
     m = open_member()
     start_screen(m.page)
+    mine = m.page.evaluate("sessionStorage.getItem('bc.token')")
+    assert mine
     other = m.context.new_page()
+    # What "Duplicate tab" does: the new tab starts with a copy of the session storage.
+    other.add_init_script(f"sessionStorage.setItem('bc.token', {mine!r})")
     other.goto(server.url + "/")
     start_screen(other)
     taken = m.page.get_by_role("heading", level=1, name="This chat is open in another tab")
