@@ -118,17 +118,16 @@ class Chat(Node):
         if not room.has_member(member):
             raise ProtocolError(Code.NOT_IN_ROOM)
 
-        def vote(meta: RoomMeta) -> tuple[bool, str | None]:
+        def vote(meta: RoomMeta) -> tuple[bool, str | None, bool]:
             first = member not in meta.again
             meta.again[member] = f.again
             if first and meta.record is None:
                 meta.pending.append((f.common_ground, f.again))
-            return first, meta.record
+            mutual = len(room.seats) == 2 and all(meta.again.get(m) for m in room.seats)
+            return first, meta.record, mutual
 
-        first, record = await self.broker.change_meta(room.id, vote)
-        meta = await self.broker.meta(room.id)
-        if meta is not None and len(room.seats) == 2 and all(
-                meta.again.get(m) for m in room.seats):
+        first, record, mutual = await self.broker.change_meta(room.id, vote)
+        if mutual:
             await self.broker.note_again(frozenset(room.seats))
         if first and record is not None and self.feedback_sink is not None:
             await self.feedback_sink(record, f.common_ground, f.again)

@@ -119,14 +119,12 @@ class WsConn:
             if self.transport is not None:
                 self.transport.abort()
 
-    async def run(self) -> None:
-        """For handlers that keep a writer task (the moderators' feed): frames need none
-        now, so this waits until cancelled, then stops any backlog writer with it."""
-        try:
-            await asyncio.get_running_loop().create_future()
-        finally:
-            if self.writer is not None:
-                self.writer.cancel()
+    async def stop(self) -> None:
+        """The socket is done: stop the backlog writer and any eviction still under way."""
+        tasks = [t for t in (self.writer, self.evicting) if t is not None]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _drain(self) -> None:
         """Write the backlog in order; aiohttp's send_frame waits while the peer is slow."""
@@ -184,10 +182,7 @@ async def member_socket(request: web.Request) -> web.WebSocketResponse:
             await hub.disconnected(sess)
         except Exception:
             log.exception("disconnect handling failed")
-        tasks = [t for t in (conn.writer, conn.evicting) if t is not None]
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await conn.stop()
     return ws
 
 

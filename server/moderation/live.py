@@ -164,7 +164,6 @@ async def moderate_socket(request: web.Request) -> web.WebSocketResponse:
     viewer = Viewer(WsConn(ws, OUTBOX, request.transport), who.token_hash)
     watch.viewers.add(viewer)
     request.app[SOCKETS].add(ws)
-    writer = asyncio.create_task(viewer.conn.run())
     try:
         await watch.welcome(viewer)
         async for msg in ws:
@@ -174,7 +173,5 @@ async def moderate_socket(request: web.Request) -> web.WebSocketResponse:
     finally:
         watch.viewers.discard(viewer)
         request.app[SOCKETS].discard(ws)
-        writer.cancel()
-        evicting = viewer.conn.evicting
-        await asyncio.gather(writer, *([evicting] if evicting else []), return_exceptions=True)
+        await viewer.conn.stop()
     return ws
