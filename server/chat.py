@@ -28,22 +28,14 @@ class Chat(Node):
 
     async def send(self, sess: Session, member: str, f: protocol.Send) -> None:
         text = protocol.clean_text(f.text)
-        now = time.time()
-
-        def number(room: Room) -> tuple[Room, Any]:
-            seat = room.seat(member)
-            if f.id not in seat.sent and not sess.bucket.take(time.monotonic()):
-                raise ProtocolError(Code.RATE_LIMITED, ref=f.id)
-            return room, (room.send(member, f.id, now), seat.alias, room.others(member))
-
-        room, (got, alias, others) = await self.broker.change_room(f.room, number)
-        ts = protocol.iso(got.ts)
+        # The rate limit is asked first and charged only for a new message:
+        # a resend after a reconnect costs nothing.
+        now, bucket = time.monotonic(), sess.bucket
+        got = await self.broker.send(f.room, member, f.id, protocol.iso(time.time()), text,
+                                     bucket.ready(now))
         if got.fresh:
-            tag = self.keys.tag(room.id, got.seq, alias, ts, text)
-            frame = protocol.encode(protocol.Message(
-                room=room.id, seq=got.seq, from_=alias, text=text, ts=ts, tag=tag))
-            await self.broker.relay(room.id, got.seq, frame, others)
-        self.push(sess, protocol.Ack(id=f.id, seq=got.seq, ts=ts))
+            bucket.take(now)
+        self.push(sess, protocol.Ack(id=f.id, seq=got.seq, ts=got.ts))
 
     async def typing(self, sess: Session, member: str, f: protocol.Typing) -> None:
         room = await self.room(f.room)
@@ -59,10 +51,10 @@ class Chat(Node):
         seat = room.seats.get(member)
         if seat is None or seat.state is GONE:
             raise ProtocolError(Code.NOT_IN_ROOM)
-        frames, complete = await self.broker.replay(room.id, f.after)
-        for frame in frames:
-            sess.conn.push(frame)
-        if not frames and room.seq > f.after:
+        said, complete = await self.broker.replay(room.id, f.after)
+        for s in said:
+            sess.conn.push(self.signed(s))
+        if not said and room.seq > f.after:
             complete = False
         self.push(sess, protocol.Resumed(room=room.id, seq=room.seq, complete=complete))
 

@@ -15,12 +15,16 @@ class TokenBucket:
     tokens: float = -1.0
     last: float = 0.0
 
-    def take(self, now: float) -> bool:
+    def ready(self, now: float) -> bool:
+        """Would `take` succeed now? (Takes nothing.)"""
         if self.tokens < 0:
             self.tokens, self.last = self.burst, now
         self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
         self.last = now
-        if self.tokens < 1:
+        return self.tokens >= 1
+
+    def take(self, now: float) -> bool:
+        if not self.ready(now):
             return False
         self.tokens -= 1
         return True

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 from server import matching, protocol
-from server.broker import Broker
+from server.broker import Broker, Said
 from server.deck import Deck, Prompt
 from server.franking import KEY_BYTES, FrankingKeys
 from server.limits import TokenBucket, WindowCounter
@@ -142,7 +142,7 @@ class Node:
         await self.db(self.store.seed_prompts, self.deck.prompts)
         self.prompts = {p.id: self.with_translations(p)
                         for p in await self.db(self.store.active_prompts)}
-        await self.broker.start(self.deliver)
+        await self.broker.start(self.deliver, self.hear)
         await self.sync_keys()
 
     def with_translations(self, prompt: Prompt) -> Prompt:
@@ -197,6 +197,22 @@ class Node:
             sess.conn.close_soon(4003, "closed by the server")
             return
         sess.conn.push(frame)
+
+    def hear(self, members: Sequence[str], said: Said) -> None:
+        """A message for members (called by the broker): signed here, once per message."""
+        frame: bytes | None = None
+        for m in members:
+            sess = self.sessions.get(m)
+            if sess is not None:
+                if frame is None:
+                    frame = self.signed(said)
+                sess.conn.push(frame)
+
+    def signed(self, said: Said) -> bytes:
+        """The `message` frame for a numbered message, with its franking tag."""
+        return protocol.encode(protocol.Message(
+            room=said.room, seq=said.seq, from_=said.alias, text=said.text, ts=said.ts,
+            tag=self.keys.tag(said.room, said.seq, said.alias, said.ts, said.text)))
 
     def changed(self, what: str) -> None:
         """Tell observers (the moderators' view) that the queue or rooms changed."""

@@ -53,7 +53,7 @@ class Seat:
     alias: str
     state: SeatState = PRESENT
     away_until: float | None = None
-    sent: OrderedDict[str, tuple[int, float]] = field(default_factory=OrderedDict)
+    sent: OrderedDict[str, tuple[int, str]] = field(default_factory=OrderedDict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,7 @@ class Accepted:
     """A numbered message; `fresh` is False for a resend of a known id."""
 
     seq: int
-    ts: float
+    ts: str
     fresh: bool
 
 
@@ -174,17 +174,22 @@ class Room:
         seat.state = nxt
         seat.away_until = None
 
-    def send(self, member: str, client_id: str, now: float) -> Accepted:
-        """Number a message from a seated member; a known client id gets its old number."""
+    def send(self, member: str, client_id: str, ts: str, allowed: bool = True) -> Accepted:
+        """Number a message from a seated member; a known client id gets its old number.
+
+        `allowed` is the sender's rate limit: it refuses a new id, never a resend.
+        The Redis broker runs this same rule as a script (server/broker/redis.py)."""
         seat = self.seat(member)
         known = seat.sent.get(client_id)
         if known is not None:
             return Accepted(known[0], known[1], fresh=False)
+        if not allowed:
+            raise ProtocolError(Code.RATE_LIMITED, ref=client_id)
         self.seq += 1
-        seat.sent[client_id] = (self.seq, now)
+        seat.sent[client_id] = (self.seq, ts)
         if len(seat.sent) > IDS_REMEMBERED:
             seat.sent.popitem(last=False)
-        return Accepted(self.seq, now, fresh=True)
+        return Accepted(self.seq, ts, fresh=True)
 
     def leave(self, member: str, reason: CloseReason, now: float) -> Departure:
         """The member is gone for good; the room closes if fewer than two remain."""

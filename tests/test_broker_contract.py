@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from server.broker import Broker
+from server.broker import Broker, Said
 from server.broker.memory import MemoryBroker
 from server.matching import Ticket
 from server.protocol import Code, ProtocolError
@@ -29,7 +29,8 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(params=["memory", "redis"])
 async def broker(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Broker, list[object]]]:
-    got: list[tuple[str, bytes]] = []
+    # Frames as (member, bytes); messages as (member, Said).
+    got: list[tuple[str, object]] = []
     b: Broker
     if request.param == "memory":
         b = MemoryBroker(history=5)
@@ -39,7 +40,8 @@ async def broker(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Broker, 
         url = request.getfixturevalue("redis_url")
         b = RedisBroker(url, node="n1", history=5)
         await b.r.flushdb()
-    await b.start(lambda m, f: got.append((m, f)))
+    await b.start(lambda m, f: got.append((m, f)),
+                  lambda members, said: got.extend((m, said) for m in members))
     yield b, got
     await b.close()
 
@@ -86,44 +88,91 @@ async def test_room_changes_apply_the_room_rules(broker) -> None:
     b, _ = broker
     await b.create_room(room(), meta())
     assert await b.member_rooms("m1") == {"r1"}
-    seq = await b.change_room("r1", lambda r: r.send("m1", "a", 1.0).seq)
-    again = await b.change_room("r1", lambda r: r.send("m1", "a", 2.0))
-    assert (seq, again.seq, again.fresh) == (1, 1, False)
+    away = await b.change_room("r1", lambda r: r.drop("m2", 1.0, 60.0))
+    assert away and (await b.room("r1")).seats["m2"].state.value == "away"
     with pytest.raises(ProtocolError) as e:
-        await b.change_room("r1", lambda r: r.send("stranger", "x", 1.0))
+        await b.change_room("r1", lambda r: r.leave("stranger", "left", 1.0))
     assert e.value.code is Code.NOT_IN_ROOM
     with pytest.raises(ProtocolError) as e:
         await b.change_room("nope", lambda r: r.seq)
     assert e.value.code is Code.UNKNOWN_ROOM
-    stored = await b.room("r1")
-    assert stored is not None and stored.seq == 1
     assert (await b.meta("r1")) == meta()
+
+
+async def test_send_numbers_once_keeps_and_tells_only_the_others(broker) -> None:
+    b, got = broker
+    await b.subscribe("m1")
+    await b.subscribe("m2")
+    await b.create_room(room(), meta())
+    first = await b.send("r1", "m1", "a", "t1", "hello there")
+    again = await b.send("r1", "m1", "a", "t2", "hello there")
+    assert (first.seq, first.ts, first.fresh) == (1, "t1", True)
+    assert (again.seq, again.ts, again.fresh) == (1, "t1", False)
+    said = Said("r1", 1, "Calm Heron", "t1", "hello there")
+    await eventually(lambda: ("m2", said) in got)
+    await asyncio.sleep(0.1)
+    assert got == [("m2", said)]  # once, and never to the sender
+    assert (await b.room("r1")).seq == 1
+    assert await b.replay("r1", 0) == ([said], True)
+
+
+async def test_send_refuses_as_the_room_rules_say(broker) -> None:
+    b, _ = broker
+    await b.create_room(room(), meta())
+    await b.send("r1", "m1", "a", "t1", "one")
+    for args, code in ((("nope", "m1", "x"), Code.UNKNOWN_ROOM),
+                       (("r1", "stranger", "x"), Code.NOT_IN_ROOM)):
+        with pytest.raises(ProtocolError) as e:
+            await b.send(*args, "t2", "two")
+        assert e.value.code is code
+    with pytest.raises(ProtocolError) as e:
+        await b.send("r1", "m1", "b", "t2", "two", allowed=False)
+    assert (e.value.code, e.value.ref) == (Code.RATE_LIMITED, "b")
+    # Over the limit, a resend is still answered with its first number.
+    assert (await b.send("r1", "m1", "a", "t3", "one", allowed=False)).seq == 1
+    await b.change_room("r1", lambda r: r.leave("m2", "left", 2.0))
+    with pytest.raises(ProtocolError) as e:
+        await b.send("r1", "m1", "c", "t4", "three")
+    assert e.value.code is Code.ROOM_CLOSED
+    with pytest.raises(ProtocolError) as e:
+        await b.send("r1", "m2", "d", "t4", "four")
+    assert e.value.code is Code.NOT_IN_ROOM
+    assert (await b.room("r1")).seq == 1
 
 
 async def test_concurrent_sends_get_distinct_gapless_seqs(broker) -> None:
     b, _ = broker
     await b.create_room(room(), meta())
-    seqs = await asyncio.gather(*[
-        b.change_room("r1", lambda r, i=i: r.send("m1" if i % 2 else "m2", str(i), 1.0).seq)
-        for i in range(20)])
-    assert sorted(seqs) == list(range(1, 21))
+    got = await asyncio.gather(*[
+        b.send("r1", "m1" if i % 2 else "m2", str(i), "t", "hi") for i in range(20)])
+    assert sorted(a.seq for a in got) == list(range(1, 21))
+
+
+async def test_a_room_remembers_the_last_ids_of_each_member(broker) -> None:
+    b, _ = broker
+    await b.create_room(room(), meta())
+    for i in range(101):
+        await b.send("r1", "m1", f"id{i}", "t", "hi")
+    assert not (await b.send("r1", "m1", "id1", "t", "hi")).fresh  # still known
+    assert (await b.send("r1", "m1", "id0", "t", "hi")).fresh  # the oldest was forgotten
 
 
 async def test_history_replays_in_order_and_admits_loss(broker) -> None:
     b, _ = broker
-    for seq in range(1, 8):  # history keeps 5
-        await b.remember("r1", seq, f'{{"seq":{seq}}}'.encode())
-    frames, complete = await b.replay("r1", 4)
-    assert frames == [b'{"seq":5}', b'{"seq":6}', b'{"seq":7}'] and complete
-    frames, complete = await b.replay("r1", 0)
-    assert len(frames) == 5 and not complete
+    await b.create_room(room(), meta())
+    for i in range(1, 8):  # history keeps 5
+        await b.send("r1", "m1", str(i), "t", f"text {i}")
+    kept, complete = await b.replay("r1", 4)
+    assert [s.text for s in kept] == ["text 5", "text 6", "text 7"] and complete
+    kept, complete = await b.replay("r1", 0)
+    assert [s.seq for s in kept] == [3, 4, 5, 6, 7] and not complete
     assert await b.replay("unknown", 0) == ([], True)
 
 
 async def test_ended_room_is_forgotten_after_its_time(broker) -> None:
     b, _ = broker
     await b.create_room(room(), meta())
-    await b.remember("r1", 1, b"{}")
+    await b.send("r1", "m1", "a", "t", "hi")
     assert await b.open_rooms() == ["r1"]
     await b.change_room("r1", lambda r: r.close("moderator", 1.0))
     await b.end_room("r1", keep_history=1, keep_room=1)
@@ -171,3 +220,23 @@ async def test_wake_times_come_due_once_and_earliest_wins(broker) -> None:
     assert await b.due_rooms(150.0) == ["r1"]
     assert await b.due_rooms(150.0) == []
     assert await b.due_rooms(250.0) == ["r2"]
+
+
+async def test_redis_reset_keeps_numbering_where_it_was(redis_url: str) -> None:
+    """Redis lost its state: the node puts the room back and the next number follows on."""
+    from server.broker.redis import RedisBroker
+
+    b = RedisBroker(redis_url, node="n1", history=5)
+    await b.r.flushdb()
+    await b.start(lambda m, f: None, lambda members, said: None)
+    try:
+        await b.subscribe("m1")
+        await b.create_room(room(), meta())
+        for i in range(3):
+            await b.send("r1", "m1", str(i), "t", "hi")
+        await b.r.flushdb()
+        got = await b.send("r1", "m1", "x", "t", "after the reset")
+        assert (got.seq, got.fresh) == (4, True)
+        assert (await b.room("r1")).seats["m1"].alias == "Calm Heron"
+    finally:
+        await b.close()

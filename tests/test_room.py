@@ -3,7 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from server.protocol import Code, ProtocolError
-from server.room import AWAY, GONE, PRESENT, IllegalTransition, Room
+from server.room import AWAY, GONE, PRESENT, Accepted, IllegalTransition, Room
 
 
 def room() -> Room:
@@ -12,27 +12,36 @@ def room() -> Room:
 
 def test_seq_numbers_count_up_per_room() -> None:
     r = room()
-    assert [r.send("m1", "a", 1.0).seq, r.send("m2", "b", 2.0).seq, r.send("m1", "c", 3.0).seq] \
+    assert [r.send("m1", "a", "t1").seq, r.send("m2", "b", "t2").seq, r.send("m1", "c", "t3").seq] \
         == [1, 2, 3]
 
 
 def test_resend_with_same_id_gets_original_seq_and_time() -> None:
     r = room()
-    first = r.send("m1", "a", 1.0)
-    r.send("m2", "x", 2.0)
-    again = r.send("m1", "a", 5.0)
+    first = r.send("m1", "a", "t1")
+    r.send("m2", "x", "t2")
+    again = r.send("m1", "a", "t5")
     assert (again.seq, again.ts, again.fresh) == (first.seq, first.ts, False)
     assert r.seq == 2
 
 
 def test_ids_are_per_member() -> None:
     r = room()
-    assert r.send("m1", "a", 1.0).fresh and r.send("m2", "a", 1.0).fresh
+    assert r.send("m1", "a", "t1").fresh and r.send("m2", "a", "t1").fresh
+
+
+def test_rate_limit_refuses_a_new_message_but_not_a_resend() -> None:
+    r = room()
+    r.send("m1", "a", "t1")
+    with pytest.raises(ProtocolError) as e:
+        r.send("m1", "b", "t2", allowed=False)
+    assert (e.value.code, e.value.ref, r.seq) == (Code.RATE_LIMITED, "b", 1)
+    assert r.send("m1", "a", "t3", allowed=False) == Accepted(1, "t1", fresh=False)
 
 
 def test_stranger_cannot_send() -> None:
     with pytest.raises(ProtocolError) as e:
-        room().send("m3", "a", 1.0)
+        room().send("m3", "a", "t1")
     assert e.value.code is Code.NOT_IN_ROOM
 
 
@@ -41,10 +50,10 @@ def test_leave_closes_a_pair_and_tells_the_other() -> None:
     d = r.leave("m1", "left", 4.0)
     assert (d.alias, d.notify, d.closed, r.closed) == ("Calm Heron", ("m2",), True, "left")
     with pytest.raises(ProtocolError) as e:
-        r.send("m2", "z", 5.0)
+        r.send("m2", "z", "t5")
     assert e.value.code is Code.ROOM_CLOSED
     with pytest.raises(ProtocolError) as e:
-        r.send("m1", "z", 5.0)
+        r.send("m1", "z", "t5")
     assert e.value.code is Code.NOT_IN_ROOM
 
 
@@ -52,7 +61,7 @@ def test_group_of_three_stays_open_when_one_leaves() -> None:
     r = Room.open("r", "p", [("a", "A"), ("b", "B"), ("c", "C")], 0.0)
     d = r.leave("a", "left", 1.0)
     assert not d.closed and r.is_open and set(d.notify) == {"b", "c"}
-    assert r.send("b", "1", 2.0).seq == 1
+    assert r.send("b", "1", "t2").seq == 1
 
 
 def test_dropped_member_is_away_until_grace_then_gone() -> None:
@@ -100,19 +109,19 @@ def test_seq_is_gapless_and_each_id_numbered_once(sends: list[tuple[str, str]]) 
     r = room()
     numbered: dict[tuple[str, str], int] = {}
     for t, (m, cid) in enumerate(sends):
-        got = r.send(m, cid, float(t))
+        got = r.send(m, cid, str(t))
         assert numbered.setdefault((m, cid), got.seq) == got.seq
     assert sorted(numbered.values()) == list(range(1, len(numbered) + 1))
 
 
 def test_snapshot_round_trips_every_field() -> None:
     r = room()
-    r.send("m1", "a", 1.0)
+    r.send("m1", "a", "t1")
     r.drop("m2", 2.0, 60.0)
     back = Room.restore(r.snapshot())
     assert back == r
     # The restored room still knows the sent id: a resend is not numbered again.
-    assert not back.send("m1", "a", 9.0).fresh
+    assert not back.send("m1", "a", "t9").fresh
 
 
 def test_stages_follow_the_share_of_time() -> None:

@@ -9,7 +9,14 @@ asks for `resume`.
 
 Room state is changed through `change_room(room, fn)`: the broker loads the
 room, applies the pure `fn` from server/room.py, and saves it atomically,
-so both brokers run the very same room rules.
+so both brokers run the very same room rules. The one exception is the
+hottest path, a chat message: `send` numbers it, keeps it for resume and
+hands it to the other members in one step (for Redis, one script and one
+round trip), under the rule of `Room.send`.
+
+A message travels between brokers and nodes as a `Said`, without its
+franking tag: the node that delivers it signs it (server/node.py), so the
+sender's node need not wait for its number before it can sign.
 """
 
 from __future__ import annotations
@@ -17,17 +24,33 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
+import msgspec
+
 from server.matching import Ticket
-from server.room import Room, RoomMeta
+from server.room import Accepted, Room, RoomMeta
 
 T = TypeVar("T")
+
+
+class Said(msgspec.Struct, array_like=True, frozen=True):
+    """A numbered chat message as brokers carry and keep it (a JSON array on Redis)."""
+
+    room: str
+    seq: int
+    alias: str
+    ts: str
+    text: str
+
+
 # Called on this node for every frame addressed to one of its members.
 Deliver = Callable[[str, bytes], None]
+# Called on this node with a message for some of its members.
+Hear = Callable[[Sequence[str], Said], None]
 
 
 class Broker(Protocol):
-    async def start(self, deliver: Deliver) -> None:
-        """Begin delivering frames addressed to members to `deliver`."""
+    async def start(self, deliver: Deliver, hear: Hear) -> None:
+        """Begin handing frames addressed to members to `deliver`, messages to `hear`."""
 
     async def close(self) -> None: ...
 
@@ -88,15 +111,16 @@ class Broker(Protocol):
     async def due_rooms(self, now: float) -> list[str]:
         """Rooms whose time to look again has come; each returned once."""
 
-    # -- short room history, for resume -------------------------------------
-    async def remember(self, room: str, seq: int, frame: bytes) -> None: ...
+    # -- chat messages, and the short history kept for resume --------------------
+    async def send(self, room_id: str, member: str, client_id: str, ts: str, text: str,
+                   allowed: bool = True) -> Accepted:
+        """Number a message (`Room.send`), keep it, then hand it to the other members.
 
-    async def relay(self, room: str, seq: int, frame: bytes, members: Sequence[str]) -> None:
-        """`remember` the message frame, then `publish` it to the members, in that order
-        (one trip to a shared broker instead of two: this runs for every message)."""
+        A known client id gets its first number back and goes nowhere again.
+        Raises ProtocolError: unknown_room, not_in_room, room_closed, rate_limited."""
 
-    async def replay(self, room: str, after: int) -> tuple[list[bytes], bool]:
-        """Frames with seq > after in order, and False if some were lost."""
+    async def replay(self, room: str, after: int) -> tuple[list[Said], bool]:
+        """Messages with seq > after in order, and False if some were lost."""
 
     # -- pairs: recently matched (not twice within the window), meet again ------
     async def note_pairs(self, pairs: Sequence[frozenset[str]], ttl: float) -> None: ...

@@ -8,10 +8,10 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from server.broker import Deliver
+from server.broker import Deliver, Hear, Said
 from server.matching import Ticket
 from server.protocol import Code, ProtocolError
-from server.room import Room, RoomMeta
+from server.room import Accepted, Room, RoomMeta
 
 T = TypeVar("T")
 HISTORY = 500
@@ -21,8 +21,9 @@ class MemoryBroker:
     def __init__(self, history: int = HISTORY) -> None:
         self._history_len = history
         self._deliver: Deliver | None = None
+        self._hear: Hear | None = None
         self._tickets: dict[str, Ticket] = {}
-        self._history: dict[str, deque[tuple[int, bytes]]] = {}
+        self._history: dict[str, deque[Said]] = {}
         self._pairs: dict[frozenset[str], float] = {}
         self._again: set[frozenset[str]] = set()
         self._rooms: dict[str, Room] = {}
@@ -36,11 +37,11 @@ class MemoryBroker:
         self._keys: dict[int, tuple[bytes, float]] = {}
         self._away: dict[str, float] = {}
 
-    async def start(self, deliver: Deliver) -> None:
-        self._deliver = deliver
+    async def start(self, deliver: Deliver, hear: Hear) -> None:
+        self._deliver, self._hear = deliver, hear
 
     async def close(self) -> None:
-        self._deliver = None
+        self._deliver = self._hear = None
 
     async def ready(self) -> bool:
         return True
@@ -157,22 +158,30 @@ class MemoryBroker:
 
     # -- history ------------------------------------------------------------------
 
-    async def remember(self, room: str, seq: int, frame: bytes) -> None:
-        frames = self._history.get(room)
-        if frames is None:
-            frames = self._history[room] = deque(maxlen=self._history_len)
-        frames.append((seq, frame))
+    async def send(self, room_id: str, member: str, client_id: str, ts: str, text: str,
+                   allowed: bool = True) -> Accepted:
+        self._sweep()
+        room = self._rooms.get(room_id)
+        if room is None:
+            raise ProtocolError(Code.UNKNOWN_ROOM)
+        got = room.send(member, client_id, ts, allowed)
+        if got.fresh:
+            said = Said(room_id, got.seq, room.seats[member].alias, ts, text)
+            kept = self._history.get(room_id)
+            if kept is None:
+                kept = self._history[room_id] = deque(maxlen=self._history_len)
+            kept.append(said)
+            others = room.others(member)
+            if others and self._hear is not None:
+                self._hear(others, said)
+        return got
 
-    async def relay(self, room: str, seq: int, frame: bytes, members: Sequence[str]) -> None:
-        await self.remember(room, seq, frame)
-        await self.publish(members, frame)
-
-    async def replay(self, room: str, after: int) -> tuple[list[bytes], bool]:
-        frames = self._history.get(room)
-        if not frames:
+    async def replay(self, room: str, after: int) -> tuple[list[Said], bool]:
+        kept = self._history.get(room)
+        if not kept:
             return [], True
-        # Complete only if nothing between `after` and the oldest kept frame was dropped.
-        return [f for s, f in frames if s > after], frames[0][0] <= after + 1
+        # Complete only if nothing between `after` and the oldest kept message was dropped.
+        return [s for s in kept if s.seq > after], kept[0].seq <= after + 1
 
     # -- pairs --------------------------------------------------------------------
 

@@ -10,15 +10,22 @@ should outlive a restart on disk. Layout, all under the `bc:` prefix:
 | m:{member} | channel | frames for a member, heard by the node they are connected to |
 | presence:{member} | string | that node's id, with a TTL refreshed by its heartbeat |
 | nodes, node:{id} | zset, set | node heartbeats, and each node's members |
-| room:{id}, meta:{id} | string | a room's state snapshot and what goes with it |
+| room:{id} | hash | snap (state), seq (last number), live (seated: alias by id), closed |
+| meta:{id} | string | what goes with a room (prompt, reasons, stage, feedback) |
+| ids:{id}, idq:{id}:{m} | hash, list | client ids numbered (open rooms), the last 100 each |
 | open, wake | set, zset | open rooms; rooms to look at again (a grace or stage ending), by time |
 | mrooms:{member} | set | rooms a member has a seat in |
-| hist:{id} | zset | message frames by seq, the last N, expiring with the room |
+| hist:{id} | zset | messages (`Said` arrays) by seq, the last N, expiring with the room |
 | pairs, again | zset, set | pairs met recently (by expiry), meet-again pairs |
 | fkeys | hash | franking keys by id |
 
 A room changes under WATCH/MULTI: load, apply the pure room rule, save; a
-concurrent change from another node makes the transaction retry. Each node
+concurrent change from another node makes the transaction retry. A chat
+message, the one hot path, is a single script (`_SEND`, the rule of
+`Room.send`): check the seat, number it once per client id, keep it and
+publish it to the other members, in one round trip. Messages travel as
+JSON arrays (`Said`) and frames as JSON objects, so the listener tells
+them apart by their first byte. Each node
 keeps the last snapshot of the rooms it touched, so that after a Redis
 restart it can put them back: history is lost then (resume says
 `complete: false`), but the conversation goes on.
@@ -31,6 +38,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import msgspec
@@ -40,14 +48,15 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, WatchError
 
-from server.broker import Deliver
+from server.broker import Deliver, Hear, Said
 from server.matching import Ticket
 from server.protocol import Code, ProtocolError
-from server.room import Room, RoomMeta
+from server.room import IDS_REMEMBERED, Accepted, Room, RoomMeta
 
 log = logging.getLogger("bridgechat.redis")
 T = TypeVar("T")
 R = TypeVar("R")
+S = TypeVar("S")
 P = "bc:"
 HISTORY = 500
 HEARTBEAT = 2.0
@@ -61,6 +70,9 @@ POOL = 100  # connections to Redis per node
 _enc = msgspec.json.Encoder()
 _ticket = msgspec.json.Decoder(Ticket)
 _meta = msgspec.json.Decoder(RoomMeta)
+_said = msgspec.json.Decoder(Said)
+_live = msgspec.json.Encoder()
+_MEMBER_CHANNEL = f"{P}m:".encode()
 
 # Renew the lock only if we hold it; take it if nobody does.
 _LEAD = """
@@ -69,6 +81,73 @@ if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
 if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
 return 0
 """
+
+# Room.send, for a room kept here. KEYS: room hash, its ids hash, the sender's
+# id list, history. ARGV: member, client id, ts, text, allowed (1/0), history
+# length, channel prefix, ttl, room id, ids remembered per member.
+# Returns {outcome} or {outcome, value}; outcome is an error code, "fresh" or "known".
+_SEND = """
+local got = redis.call('HMGET', KEYS[1], 'live', 'closed')
+if not got[1] then return {'unknown_room'} end
+local live = cjson.decode(got[1])
+local alias = live[ARGV[1]]
+if not alias then return {'not_in_room'} end
+if got[2] == '1' then return {'room_closed'} end
+local field = ARGV[1] .. ' ' .. ARGV[2]
+local known = redis.call('HGET', KEYS[2], field)
+if known then return {'known', known} end
+if ARGV[5] ~= '1' then return {'rate_limited'} end
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+redis.call('HSET', KEYS[2], field, seq .. ' ' .. ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[8])
+if redis.call('RPUSH', KEYS[3], field) > tonumber(ARGV[10]) then
+  redis.call('HDEL', KEYS[2], redis.call('LPOP', KEYS[3]))
+end
+redis.call('EXPIRE', KEYS[3], ARGV[8])
+local said = cjson.encode({ARGV[9], seq, alias, ARGV[3], ARGV[4]})
+redis.call('ZADD', KEYS[4], seq, said)
+redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -tonumber(ARGV[6]) - 1)
+redis.call('EXPIRE', KEYS[4], ARGV[8])
+for m, _ in pairs(live) do
+  if m ~= ARGV[1] then redis.call('PUBLISH', ARGV[7] .. m, said) end
+end
+return {'fresh', seq}
+"""
+
+# Put a room back after a Redis reset, unless a node already did.
+_RESTORE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'snap', ARGV[1], 'seq', ARGV[2], 'live', ARGV[3], 'closed', ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
+
+
+@dataclass(slots=True)
+class Known:
+    """What this node last saw of a room its members are in, to restore it."""
+
+    snap: bytes
+    meta: bytes | None
+    seq: int
+
+
+def _room_fields(room: Room, with_seq: bool) -> dict[str, Any]:
+    """The room hash's fields; `seq` only when creating or restoring (sends own it)."""
+    fields: dict[str, Any] = {
+        "snap": _enc.encode(room.snapshot()),
+        "live": _live.encode({s.member: s.alias for s in room.seated()}),
+        "closed": 0 if room.is_open else 1,
+    }
+    if with_seq:
+        fields["seq"] = room.seq
+    return fields
+
+
+def _room(snap: bytes, seq: bytes | None) -> Room:
+    room = Room.restore(msgspec.json.decode(snap))
+    room.seq = int(seq or 0)
+    return room
 
 
 def _pair(p: frozenset[str]) -> str:
@@ -93,17 +172,19 @@ class RedisBroker:
             retry_on_error=[RedisConnectionError, TimeoutError]))
         self._pubsub: Any = self.r.pubsub(ignore_subscribe_messages=True)
         self._deliver: Deliver | None = None
+        self._hear: Hear | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._members: set[str] = set()
-        self._known: dict[str, tuple[bytes, bytes | None]] = {}
-        self._lead_sha: str | None = None
+        self._known: dict[str, Known] = {}
+        self._send_script = self.r.register_script(_SEND)
+        self._restore_script = self.r.register_script(_RESTORE)
         self.on_reset: Callable[[], Awaitable[None]] | None = None
         self._ok = False
 
     # -- lifecycle ------------------------------------------------------------------
 
-    async def start(self, deliver: Deliver) -> None:
-        self._deliver = deliver
+    async def start(self, deliver: Deliver, hear: Hear) -> None:
+        self._deliver, self._hear = deliver, hear
         await self.r.ping()
         await self._pubsub.subscribe(f"{P}node:{self.node}:ctl")
         await self.r.set(f"{P}epoch", "1", nx=True)
@@ -121,7 +202,7 @@ class RedisBroker:
         with contextlib.suppress(RedisError, OSError):
             await self._pubsub.aclose()
         await self.r.aclose()
-        self._deliver = None
+        self._deliver = self._hear = None
 
     async def ready(self) -> bool:
         try:
@@ -131,11 +212,15 @@ class RedisBroker:
         return self._ok
 
     async def _listen(self) -> None:
-        """Hand frames for our members to the node; survive outages with backoff."""
+        """Hand frames and messages for our members to the node; survive outages."""
         delay = 0.1
+        pubsub, member_at = self._pubsub, len(_MEMBER_CHANNEL)
         while True:
             try:
-                msg = await self._pubsub.get_message(timeout=1.0)
+                # parse_response, not get_message: a message on a member's channel
+                # skips redis-py's per-message dict and bookkeeping (this runs for
+                # every message delivered here); anything else goes the usual way.
+                got = await pubsub.parse_response(block=False, timeout=1.0)
                 delay = 0.1
             except (RedisError, OSError) as exc:
                 log.warning("redis subscription lost; retrying",
@@ -143,11 +228,26 @@ class RedisBroker:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
-            if msg is None or msg.get("type") != "message" or self._deliver is None:
+            if got is None:
                 continue
-            channel = msg["channel"].decode()
-            if channel.startswith(f"{P}m:"):
-                self._deliver(channel[len(P) + 2:], msg["data"])
+            if (not isinstance(got, list) or len(got) != 3 or got[0] != b"message"
+                    or not got[1].startswith(_MEMBER_CHANNEL)):
+                await pubsub.handle_message(got, ignore_subscribe_messages=True)
+                continue
+            member, data = got[1][member_at:].decode(), got[2]
+            if data[:1] == b"[":
+                try:
+                    said = _said.decode(data)
+                except msgspec.DecodeError:
+                    log.warning("unreadable message from redis")
+                    continue
+                known = self._known.get(said.room)
+                if known is not None and said.seq > known.seq:
+                    known.seq = said.seq
+                if self._hear is not None:
+                    self._hear((member,), said)
+            elif self._deliver is not None:
+                self._deliver(member, data)
 
     async def _beat(self) -> None:
         """Heartbeat, presence; after a Redis restart, put back what this node knows."""
@@ -242,15 +342,18 @@ class RedisBroker:
     def _remember(self, room: Room, meta: bytes | None = None) -> None:
         if any(m in self._members for m in room.seats):
             old = self._known.get(room.id)
-            self._known[room.id] = (_enc.encode(room.snapshot()),
-                                    meta if meta is not None else (old[1] if old else None))
+            self._known[room.id] = Known(
+                _enc.encode(room.snapshot()),
+                meta if meta is not None else (old.meta if old else None),
+                max(room.seq, old.seq if old else 0))
         else:
             self._known.pop(room.id, None)
 
     async def create_room(self, room: Room, meta: RoomMeta) -> None:
         raw_meta = _enc.encode(meta)
         pipe = self.r.pipeline(transaction=True)
-        pipe.set(f"{P}room:{room.id}", _enc.encode(room.snapshot()), ex=ROOM_TTL)
+        pipe.hset(f"{P}room:{room.id}", mapping=_room_fields(room, with_seq=True))
+        pipe.expire(f"{P}room:{room.id}", ROOM_TTL)
         pipe.set(f"{P}meta:{room.id}", raw_meta, ex=ROOM_TTL)
         pipe.sadd(f"{P}open", room.id)
         for m in room.seats:
@@ -258,79 +361,97 @@ class RedisBroker:
         await pipe.execute()
         self._remember(room, raw_meta)
 
-    async def _restore(self, room_id: str) -> bytes | None:
-        """Put back a room this node knew, if Redis lost it."""
+    async def _restore(self, room_id: str) -> bool:
+        """Put back a room this node knew, if Redis lost it; False if we never knew it."""
         known = self._known.get(room_id)
         if known is None:
-            return None
-        snap, meta = known
-        room = Room.restore(msgspec.json.decode(snap))
-        if await self.r.set(f"{P}room:{room_id}", snap, nx=True, ex=ROOM_TTL):
+            return False
+        room = Room.restore(msgspec.json.decode(known.snap))
+        room.seq = known.seq
+        fields = _room_fields(room, with_seq=True)
+        if await self._restore_script(keys=[f"{P}room:{room_id}"], args=[
+                fields["snap"], fields["seq"], fields["live"], fields["closed"], ROOM_TTL]):
             pipe = self.r.pipeline(transaction=False)
-            if meta is not None:
-                pipe.set(f"{P}meta:{room_id}", meta, nx=True, ex=ROOM_TTL)
+            if known.meta is not None:
+                pipe.set(f"{P}meta:{room_id}", known.meta, nx=True, ex=ROOM_TTL)
             if room.is_open:
                 pipe.sadd(f"{P}open", room_id)
             for s in room.seated():
                 pipe.sadd(f"{P}mrooms:{s.member}", room_id)
             await pipe.execute()
             log.info("room restored after a redis reset")
-        raw: bytes | None = await self.r.get(f"{P}room:{room_id}")
-        return raw
+        return True
+
+    async def _load(self, room_id: str) -> Room | None:
+        snap, seq = await self.r.hmget(f"{P}room:{room_id}", "snap", "seq")
+        return None if snap is None else _room(snap, seq)
 
     async def room(self, room_id: str) -> Room | None:
-        raw = await self.r.get(f"{P}room:{room_id}") or await self._restore(room_id)
-        return None if raw is None else Room.restore(msgspec.json.decode(raw))
+        room = await self._load(room_id)
+        if room is None and await self._restore(room_id):
+            room = await self._load(room_id)
+        return room
 
     async def meta(self, room_id: str) -> RoomMeta | None:
         raw = await self.r.get(f"{P}meta:{room_id}")
         return None if raw is None else _meta.decode(raw)
 
     async def change_room(self, room_id: str, fn: Callable[[Room], T]) -> T:
-        def apply(raw: bytes, pipe: Any) -> tuple[bytes, T, Room]:
-            room = Room.restore(msgspec.json.decode(raw))
+        key = f"{P}room:{room_id}"
+
+        async def load(pipe: Any) -> Room | None:
+            snap, seq = await pipe.hmget(key, "snap", "seq")
+            return None if snap is None else _room(snap, seq)
+
+        def apply(room: Room, pipe: Any) -> tuple[T, Room]:
             was_open = room.is_open
             result = fn(room)
             if was_open and not room.is_open:
                 pipe.srem(f"{P}open", room_id)
-            return _enc.encode(room.snapshot()), result, room
+            pipe.hset(key, mapping=_room_fields(room, with_seq=False))
+            return result, room
 
-        result, room = await self._transact(f"{P}room:{room_id}", apply,
-                                            lambda: self._restore(room_id))
+        result, room = await self._transact(key, load, apply, lambda: self._restore(room_id))
         self._remember(room)
         return result
 
     async def change_meta(self, room_id: str, fn: Callable[[RoomMeta], T]) -> T:
-        def apply(raw: bytes, pipe: Any) -> tuple[bytes, T, None]:
-            meta = _meta.decode(raw)
+        key = f"{P}meta:{room_id}"
+
+        async def load(pipe: Any) -> RoomMeta | None:
+            raw = await pipe.get(key)
+            return None if raw is None else _meta.decode(raw)
+
+        def apply(meta: RoomMeta, pipe: Any) -> tuple[T, None]:
             result = fn(meta)
-            return _enc.encode(meta), result, None
+            pipe.set(key, _enc.encode(meta), keepttl=True)
+            return result, None
 
-        async def missing() -> None:
-            return None
+        async def missing() -> bool:
+            return False
 
-        result, _ = await self._transact(f"{P}meta:{room_id}", apply, missing)
+        result, _ = await self._transact(key, load, apply, missing)
         return result
 
-    async def _transact(self, key: str, apply: Callable[[bytes, Any], tuple[bytes, T, R]],
-                        restore: Callable[[], Awaitable[bytes | None]]) -> tuple[T, R]:
-        """Read `key`, apply a pure change, write it back unless another node got there first.
+    async def _transact(self, key: str, load: Callable[[Any], Awaitable[S | None]],
+                        apply: Callable[[S, Any], tuple[T, R]],
+                        restore: Callable[[], Awaitable[bool]]) -> tuple[T, R]:
+        """Load under WATCH, apply a pure change, write unless another node got there first.
 
-        `apply` may queue more commands on the transaction; a ProtocolError from
-        it leaves the key untouched. A missing key is restored once if we can."""
+        `apply` queues its writes on the transaction; a ProtocolError from it
+        leaves everything untouched. A missing key is restored once if we can."""
         for _ in range(RETRIES):
             async with self.r.pipeline(transaction=True) as pipe:
                 try:
                     await pipe.watch(key)
-                    raw = await pipe.get(key)
-                    if raw is None:
+                    value = await load(pipe)
+                    if value is None:
                         await pipe.unwatch()
-                        if await restore() is None:
+                        if not await restore():
                             raise ProtocolError(Code.UNKNOWN_ROOM)
                         continue
                     pipe.multi()
-                    new, result, extra = apply(raw, pipe)
-                    pipe.set(key, new, keepttl=True)
+                    result, extra = apply(value, pipe)
                     await pipe.execute()
                     return result, extra
                 except WatchError:
@@ -352,11 +473,15 @@ class RedisBroker:
             await pipe.execute()
 
     async def end_room(self, room_id: str, keep_history: float, keep_room: float) -> None:
+        room = await self._load(room_id)
         pipe = self.r.pipeline(transaction=False)
         pipe.srem(f"{P}open", room_id)
         pipe.expire(f"{P}hist:{room_id}", max(1, int(keep_history)))
         pipe.expire(f"{P}room:{room_id}", max(1, int(keep_room)))
         pipe.expire(f"{P}meta:{room_id}", max(1, int(keep_room)))
+        # A closed room numbers nothing more: the client ids it knew are of no use.
+        pipe.delete(f"{P}ids:{room_id}",
+                    *(f"{P}idq:{room_id}:{m}" for m in (room.seats if room else ())))
         await pipe.execute()
         self._known.pop(room_id, None)
 
@@ -374,35 +499,40 @@ class RedisBroker:
             due, _ = await pipe.execute()
         return [r.decode() for r in due]
 
-    # -- history --------------------------------------------------------------------
+    # -- chat messages and history -----------------------------------------------------
 
-    async def remember(self, room: str, seq: int, frame: bytes) -> None:
-        pipe = self.r.pipeline(transaction=False)
-        self._keep(pipe, room, seq, frame)
-        await pipe.execute()
+    async def send(self, room_id: str, member: str, client_id: str, ts: str, text: str,
+                   allowed: bool = True) -> Accepted:
+        keys = [f"{P}room:{room_id}", f"{P}ids:{room_id}", f"{P}idq:{room_id}:{member}",
+                f"{P}hist:{room_id}"]
+        args = [member, client_id, ts, text, 1 if allowed else 0, self._history_len,
+                f"{P}m:", ROOM_TTL, room_id, IDS_REMEMBERED]
+        for attempt in range(2):
+            got = await self._send_script(keys=keys, args=args)
+            outcome = got[0]
+            if outcome == b"fresh":
+                seq = int(got[1])
+                known = self._known.get(room_id)
+                if known is not None and seq > known.seq:
+                    known.seq = seq
+                return Accepted(seq, ts, fresh=True)
+            if outcome == b"known":
+                seq_b, ts_b = got[1].split(b" ", 1)
+                return Accepted(int(seq_b), ts_b.decode(), fresh=False)
+            if outcome != b"unknown_room" or attempt or not await self._restore(room_id):
+                code = Code(outcome.decode())
+                raise ProtocolError(code, ref=client_id if code is Code.RATE_LIMITED else None)
+        raise AssertionError("unreachable")
 
-    def _keep(self, pipe: Any, room: str, seq: int, frame: bytes) -> None:
-        key = f"{P}hist:{room}"
-        pipe.zadd(key, {frame: seq})
-        pipe.zremrangebyrank(key, 0, -self._history_len - 1)
-        pipe.expire(key, ROOM_TTL)
-
-    async def relay(self, room: str, seq: int, frame: bytes, members: Sequence[str]) -> None:
-        pipe = self.r.pipeline(transaction=False)
-        self._keep(pipe, room, seq, frame)
-        for m in members:
-            pipe.publish(f"{P}m:{m}", frame)
-        await pipe.execute()
-
-    async def replay(self, room: str, after: int) -> tuple[list[bytes], bool]:
+    async def replay(self, room: str, after: int) -> tuple[list[Said], bool]:
         key = f"{P}hist:{room}"
         pipe = self.r.pipeline(transaction=False)
         pipe.zrange(key, 0, 0, withscores=True)
         pipe.zrangebyscore(key, f"({after}", "+inf")
-        oldest, frames = await pipe.execute()
+        oldest, kept = await pipe.execute()
         if not oldest:
             return [], True
-        return list(frames), int(oldest[0][1]) <= after + 1
+        return [_said.decode(raw) for raw in kept], int(oldest[0][1]) <= after + 1
 
     # -- pairs ----------------------------------------------------------------------
 
