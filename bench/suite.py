@@ -33,6 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 # Rate limits lifted for load tests: the default is 5 messages a second after a burst of 30.
 LIFT = ["--send-rate", "1000000", "--send-burst", "1000000"]
+# Command prefixes that pin servers and the load generator to their own CPUs (--pin).
+PIN: dict[str, list[str]] = {"server": [], "client": []}
 
 
 def free_port() -> int:
@@ -69,7 +71,7 @@ class Procs:
               cwd: Path = ROOT) -> int:
         log = self.work / f"{name}.log"
         with open(log, "ab") as f:
-            proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=cwd)
+            proc = subprocess.Popen([*PIN["server"], *cmd], stdout=f, stderr=subprocess.STDOUT, cwd=cwd)
         self.procs.append(proc)
         wait_ready(proc, port, http, log)
         return proc.pid
@@ -156,7 +158,7 @@ def relay(label: str, urls: list[str], pids: list[int], proto: str, args: argpar
     for p in pids:
         cmd += ["--server-pid", str(p)]
     print(f"$ {' '.join(cmd[1:])}", flush=True)
-    done = subprocess.run(cmd, cwd=ROOT, timeout=args.duration + 180, check=False)
+    done = subprocess.run([*PIN["client"], *cmd], cwd=ROOT, timeout=args.duration + 180, check=False)
     if not path.exists():
         raise RuntimeError(f"{label}: bench relay failed (exit {done.returncode})")
     fig: dict[str, Any] = json.loads(path.read_text())
@@ -173,7 +175,7 @@ def connections(label: str, urls: list[str], pids: list[int], proto: str,
            "--server-pid", str(pids[0]), "--counts", args.counts, "--label", label,
            "--json", str(path)]
     print(f"$ {' '.join(cmd[1:])}", flush=True)
-    subprocess.run(cmd, cwd=ROOT, timeout=1200, check=False)
+    subprocess.run([*PIN["client"], *cmd], cwd=ROOT, timeout=1200, check=False)
     if not path.exists():
         raise RuntimeError(f"{label}: bench connections failed")
     fig: dict[str, Any] = json.loads(path.read_text())
@@ -199,10 +201,17 @@ def main() -> None:
     p.add_argument("--before", type=Path, default=None,
                    help="a checkout of the server before a change: add bridgechat-1-before "
                         "(and -2-before) to --systems to measure it in the same run")
+    p.add_argument("--pin", metavar="SERVER_CPUS:CLIENT_CPUS", default=None,
+                   help="run servers (and Redis) on some CPUs and the load generator on the "
+                        "others, with taskset, e.g. 0:1; by default they share every CPU")
     p.add_argument("--out", default="bench-out")
     p.add_argument("--resume", action="store_true",
                    help="reuse the figures of runs already in --out instead of running them")
     args = p.parse_args()
+    if args.pin:
+        server_cpus, client_cpus = args.pin.split(":")
+        PIN["server"], PIN["client"] = (["taskset", "-c", server_cpus],
+                                        ["taskset", "-c", client_cpus])
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"args": vars(args), "relay": {}, "connections": {},
