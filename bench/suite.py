@@ -71,7 +71,8 @@ class Procs:
               cwd: Path = ROOT) -> int:
         log = self.work / f"{name}.log"
         with open(log, "ab") as f:
-            proc = subprocess.Popen([*PIN["server"], *cmd], stdout=f, stderr=subprocess.STDOUT, cwd=cwd)
+            proc = subprocess.Popen([*PIN["server"], *cmd], stdout=f, stderr=subprocess.STDOUT,
+                                    cwd=cwd)
         self.procs.append(proc)
         wait_ready(proc, port, http, log)
         return proc.pid
@@ -158,7 +159,8 @@ def relay(label: str, urls: list[str], pids: list[int], proto: str, args: argpar
     for p in pids:
         cmd += ["--server-pid", str(p)]
     print(f"$ {' '.join(cmd[1:])}", flush=True)
-    done = subprocess.run([*PIN["client"], *cmd], cwd=ROOT, timeout=args.duration + 180, check=False)
+    done = subprocess.run([*PIN["client"], *cmd], cwd=ROOT, timeout=args.duration + 180,
+                          check=False)
     if not path.exists():
         raise RuntimeError(f"{label}: bench relay failed (exit {done.returncode})")
     fig: dict[str, Any] = json.loads(path.read_text())

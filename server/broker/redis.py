@@ -15,7 +15,7 @@ should outlive a restart on disk. Layout, all under the `bc:` prefix:
 | ids:{id}, idq:{id}:{m} | hash, list | client ids numbered (open rooms), the last 100 each |
 | open, wake | set, zset | open rooms; rooms to look at again (a grace or stage ending), by time |
 | mrooms:{member} | set | rooms a member has a seat in |
-| hist:{id} | zset | messages (`Said` arrays) by seq, the last N, expiring with the room |
+| hist:{id} | list | messages (`Said` arrays) in seq order, the last N, expiring with the room |
 | pairs, again | zset, set | pairs met recently (by expiry), meet-again pairs |
 | fkeys | hash | franking keys by id |
 
@@ -99,15 +99,20 @@ if known then return {'known', known} end
 if ARGV[5] ~= '1' then return {'rate_limited'} end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 redis.call('HSET', KEYS[2], field, seq .. ' ' .. ARGV[3])
-redis.call('EXPIRE', KEYS[2], ARGV[8])
-if redis.call('RPUSH', KEYS[3], field) > tonumber(ARGV[10]) then
+local ids = redis.call('RPUSH', KEYS[3], field)
+if ids == 1 then
+  redis.call('EXPIRE', KEYS[2], ARGV[8])
+  redis.call('EXPIRE', KEYS[3], ARGV[8])
+elseif ids > tonumber(ARGV[10]) then
   redis.call('HDEL', KEYS[2], redis.call('LPOP', KEYS[3]))
 end
-redis.call('EXPIRE', KEYS[3], ARGV[8])
 local said = cjson.encode({ARGV[9], seq, alias, ARGV[3], ARGV[4]})
-redis.call('ZADD', KEYS[4], seq, said)
-redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -tonumber(ARGV[6]) - 1)
-redis.call('EXPIRE', KEYS[4], ARGV[8])
+local kept = redis.call('RPUSH', KEYS[4], said)
+if kept == 1 then
+  redis.call('EXPIRE', KEYS[4], ARGV[8])
+elseif kept > tonumber(ARGV[6]) then
+  redis.call('LPOP', KEYS[4])
+end
 for m, _ in pairs(live) do
   if m ~= ARGV[1] then redis.call('PUBLISH', ARGV[7] .. m, said) end
 end
@@ -525,14 +530,11 @@ class RedisBroker:
         raise AssertionError("unreachable")
 
     async def replay(self, room: str, after: int) -> tuple[list[Said], bool]:
-        key = f"{P}hist:{room}"
-        pipe = self.r.pipeline(transaction=False)
-        pipe.zrange(key, 0, 0, withscores=True)
-        pipe.zrangebyscore(key, f"({after}", "+inf")
-        oldest, kept = await pipe.execute()
-        if not oldest:
+        kept = [_said.decode(raw) for raw in await self.r.lrange(f"{P}hist:{room}", 0, -1)]
+        if not kept:
             return [], True
-        return [_said.decode(raw) for raw in kept], int(oldest[0][1]) <= after + 1
+        # Numbered and kept in one script, so the list is in seq order.
+        return [s for s in kept if s.seq > after], kept[0].seq <= after + 1
 
     # -- pairs ----------------------------------------------------------------------
 
