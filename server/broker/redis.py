@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -46,9 +47,10 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError, WatchError
+from redis.exceptions import RedisError, ResponseError, WatchError
 
 from server.broker import Deliver, Hear, Said
+from server.broker.resp import RespLink, Subscriber
 from server.matching import Ticket
 from server.protocol import Code, ProtocolError
 from server.room import IDS_REMEMBERED, Accepted, Room, RoomMeta
@@ -118,6 +120,7 @@ for m, _ in pairs(live) do
 end
 return {'fresh', seq}
 """
+_SEND_SHA = hashlib.sha1(_SEND.encode()).hexdigest()
 
 # Put a room back after a Redis reset, unless a node already did.
 _RESTORE = """
@@ -175,13 +178,15 @@ class RedisBroker:
             # After a Redis restart every pooled connection is stale once: retry on a new one.
             retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
             retry_on_error=[RedisConnectionError, TimeoutError]))
-        self._pubsub: Any = self.r.pubsub(ignore_subscribe_messages=True)
+        # The hot paths (a message's script, publishing, and hearing what is
+        # published) go over lean connections of their own: server/broker/resp.py.
+        self._link = RespLink(url)
+        self._sub: Subscriber | None = None
         self._deliver: Deliver | None = None
         self._hear: Hear | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._members: set[str] = set()
         self._known: dict[str, Known] = {}
-        self._send_script = self.r.register_script(_SEND)
         self._restore_script = self.r.register_script(_RESTORE)
         self.on_reset: Callable[[], Awaitable[None]] | None = None
         self._ok = False
@@ -191,10 +196,12 @@ class RedisBroker:
     async def start(self, deliver: Deliver, hear: Hear) -> None:
         self._deliver, self._hear = deliver, hear
         await self.r.ping()
-        await self._pubsub.subscribe(f"{P}node:{self.node}:ctl")
+        self._sub = Subscriber(self.url, self._heard, self._sub_state)
+        self._tasks = [asyncio.create_task(self._sub.run())]
+        await asyncio.wait_for(asyncio.shield(self._sub.up), 10)
         await self.r.set(f"{P}epoch", "1", nx=True)
         self._ok = True
-        self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._beat())]
+        self._tasks.append(asyncio.create_task(self._beat()))
 
     async def close(self) -> None:
         for t in self._tasks:
@@ -204,8 +211,9 @@ class RedisBroker:
                 await t
         with contextlib.suppress(RedisError, OSError):
             await self.r.zrem(f"{P}nodes", self.node)
-        with contextlib.suppress(RedisError, OSError):
-            await self._pubsub.aclose()
+        if self._sub is not None:
+            await self._sub.close()
+        await self._link.close()
         await self.r.aclose()
         self._deliver = self._hear = None
 
@@ -216,43 +224,28 @@ class RedisBroker:
             self._ok = False
         return self._ok
 
-    async def _listen(self) -> None:
-        """Hand frames and messages for our members to the node; survive outages."""
-        delay = 0.1
-        pubsub, member_at = self._pubsub, len(_MEMBER_CHANNEL)
-        while True:
+    def _sub_state(self, up: bool) -> None:
+        if not up:
+            self._ok = False
+
+    def _heard(self, channel: bytes, data: bytes) -> None:
+        """A frame or message for one of our members (runs inside the subscriber's read)."""
+        if not channel.startswith(_MEMBER_CHANNEL):
+            return
+        member = channel[len(_MEMBER_CHANNEL):].decode()
+        if data[:1] == b"[":
             try:
-                # parse_response, not get_message: a message on a member's channel
-                # skips redis-py's per-message dict and bookkeeping (this runs for
-                # every message delivered here); anything else goes the usual way.
-                got = await pubsub.parse_response(block=False, timeout=1.0)
-                delay = 0.1
-            except (RedisError, OSError) as exc:
-                log.warning("redis subscription lost; retrying",
-                            extra={"what": type(exc).__name__, "seconds": delay})
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            if got is None:
-                continue
-            if (not isinstance(got, list) or len(got) != 3 or got[0] != b"message"
-                    or not got[1].startswith(_MEMBER_CHANNEL)):
-                await pubsub.handle_message(got, ignore_subscribe_messages=True)
-                continue
-            member, data = got[1][member_at:].decode(), got[2]
-            if data[:1] == b"[":
-                try:
-                    said = _said.decode(data)
-                except msgspec.DecodeError:
-                    log.warning("unreadable message from redis")
-                    continue
-                known = self._known.get(said.room)
-                if known is not None and said.seq > known.seq:
-                    known.seq = said.seq
-                if self._hear is not None:
-                    self._hear((member,), said)
-            elif self._deliver is not None:
-                self._deliver(member, data)
+                said = _said.decode(data)
+            except msgspec.DecodeError:
+                log.warning("unreadable message from redis")
+                return
+            known = self._known.get(said.room)
+            if known is not None and said.seq > known.seq:
+                known.seq = said.seq
+            if self._hear is not None:
+                self._hear((member,), said)
+        elif self._deliver is not None:
+            self._deliver(member, data)
 
     async def _beat(self) -> None:
         """Heartbeat, presence; after a Redis restart, put back what this node knows."""
@@ -300,7 +293,8 @@ class RedisBroker:
 
     async def subscribe(self, member: str) -> None:
         self._members.add(member)
-        await self._pubsub.subscribe(f"{P}m:{member}")
+        assert self._sub is not None, "start() first"
+        await self._sub.subscribe(_MEMBER_CHANNEL + member.encode())
         pipe = self.r.pipeline(transaction=False)
         pipe.set(f"{P}presence:{member}", self.node, ex=PRESENCE_TTL)
         pipe.sadd(f"{P}node:{self.node}", member)
@@ -308,7 +302,8 @@ class RedisBroker:
 
     async def unsubscribe(self, member: str) -> None:
         self._members.discard(member)
-        await self._pubsub.unsubscribe(f"{P}m:{member}")
+        if self._sub is not None:
+            await self._sub.unsubscribe(_MEMBER_CHANNEL + member.encode())
         pipe = self.r.pipeline(transaction=False)
         pipe.srem(f"{P}node:{self.node}", member)
         pipe.delete(f"{P}presence:{member}")
@@ -316,12 +311,18 @@ class RedisBroker:
 
     async def publish(self, members: Sequence[str], frame: bytes) -> None:
         if len(members) == 1:
-            await self.r.publish(f"{P}m:{members[0]}", frame)
+            await self._call("PUBLISH", f"{P}m:{members[0]}", frame)
             return
-        pipe = self.r.pipeline(transaction=False)
-        for m in members:
-            pipe.publish(f"{P}m:{m}", frame)
-        await pipe.execute()
+        await asyncio.gather(*(self._call("PUBLISH", f"{P}m:{m}", frame) for m in members))
+
+    async def _call(self, *args: bytes | str | int) -> Any:
+        """A command on the lean connection, tried again on a fresh one if it broke."""
+        for delay in (0.05, 0.1, 0.2):
+            try:
+                return await self._link.call(*args)
+            except RedisConnectionError:
+                await asyncio.sleep(delay)
+        return await self._link.call(*args)
 
     async def orphans(self) -> list[str]:
         dead = await self.r.zrangebyscore(f"{P}nodes", 0, time.time() - NODE_DEAD_AFTER)
@@ -508,12 +509,18 @@ class RedisBroker:
 
     async def send(self, room_id: str, member: str, client_id: str, ts: str, text: str,
                    allowed: bool = True) -> Accepted:
-        keys = [f"{P}room:{room_id}", f"{P}ids:{room_id}", f"{P}idq:{room_id}:{member}",
-                f"{P}hist:{room_id}"]
-        args = [member, client_id, ts, text, 1 if allowed else 0, self._history_len,
-                f"{P}m:", ROOM_TTL, room_id, IDS_REMEMBERED]
+        # Safe to try again after a broken connection: a known client id is not renumbered.
+        cmd = (_SEND_SHA, 4, f"{P}room:{room_id}", f"{P}ids:{room_id}",
+               f"{P}idq:{room_id}:{member}", f"{P}hist:{room_id}",
+               member, client_id, ts, text, 1 if allowed else 0, self._history_len,
+               f"{P}m:", ROOM_TTL, room_id, IDS_REMEMBERED)
         for attempt in range(2):
-            got = await self._send_script(keys=keys, args=args)
+            try:
+                got = await self._call("EVALSHA", *cmd)
+            except ResponseError as exc:
+                if not str(exc).startswith("NOSCRIPT"):
+                    raise
+                got = await self._call("EVAL", _SEND, *cmd[1:])  # and Redis keeps it
             outcome = got[0]
             if outcome == b"fresh":
                 seq = int(got[1])

@@ -1,0 +1,244 @@
+"""Lean Redis connections for the two hot paths: a chat message's script, and delivery.
+
+redis-py serves every other call. On a message it cost a node about four
+times what the message itself costs (docs/performance.md: a timer per call
+for its socket timeout, a connection taken from and given back to the pool,
+retry and health-check wrappers, event hooks), and its pub/sub reader woke a
+task per message. Here a command is written as it comes, on one connection
+shared by all callers, its reply matched in order (Redis answers in order),
+and replies are parsed by hiredis, the parser redis-py itself uses. The
+subscriber hands each message to the node from inside `data_received`,
+without waking a task.
+
+What is given up is handled here instead: a request unanswered for
+`TIMEOUT` seconds drops the connection (one watchdog, not a timer per call),
+every request in flight then fails with `ConnectionError`, and the next
+call connects again. The subscriber reconnects with backoff and subscribes
+again to every channel it held.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import hiredis
+from redis.asyncio.connection import parse_url
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+
+log = logging.getLogger("bridgechat.redis")
+TIMEOUT = 5.0
+CONNECT_TIMEOUT = 2.0
+
+Arg = bytes | str | int
+
+
+def pack(args: tuple[Arg, ...]) -> bytes:
+    """One command in RESP: an array of bulk strings."""
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        b = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(b), b))
+    return b"".join(out)
+
+
+class _Wire(asyncio.Protocol):
+    """Bytes in, replies out: each reply resolves the oldest request waiting, or is pushed."""
+
+    def __init__(self, push: Callable[[Any], bool] | None) -> None:
+        self.reader = hiredis.Reader()
+        self.waiting: deque[tuple[asyncio.Future[Any], float]] = deque()
+        self.push = push
+        self.transport: asyncio.Transport | None = None
+        self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        reader, waiting, push = self.reader, self.waiting, self.push
+        reader.feed(data)
+        while (reply := reader.gets()) is not False:
+            # A subscriber's messages come unasked; `push` takes them and says so.
+            if push is not None:
+                try:
+                    if push(reply):
+                        continue
+                except Exception:  # one bad delivery must not end the subscription
+                    log.exception("delivering a message from redis failed")
+                    continue
+            if not waiting:
+                continue  # a confirmation nobody waits for (resubscribing after a reconnect)
+            fut = waiting.popleft()[0]
+            if fut.done():
+                continue
+            if isinstance(reply, hiredis.ReplyError):
+                fut.set_exception(ResponseError(str(reply)))
+            else:
+                fut.set_result(reply)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        while self.waiting:
+            fut = self.waiting.popleft()[0]
+            if not fut.done():
+                fut.set_exception(RedisConnectionError("connection to redis lost"))
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+    def request(self, wire: bytes, replies: int = 1) -> asyncio.Future[Any]:
+        """Write a command; the future has its last reply (SUBSCRIBE has one per channel)."""
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if self.transport is None or self.transport.is_closing():
+            fut.set_exception(RedisConnectionError("not connected to redis"))
+            return fut
+        now = time.monotonic()
+        for _ in range(replies - 1):
+            self.waiting.append((asyncio.get_running_loop().create_future(), now))
+        self.waiting.append((fut, now))
+        self.transport.write(wire)
+        return fut
+
+
+class RespLink:
+    """One pipelined connection: `call` writes at once and awaits its reply in order."""
+
+    def __init__(self, url: str, push: Callable[[Any], bool] | None = None) -> None:
+        self.opts = parse_url(url)
+        self.push = push
+        self.wire: _Wire | None = None
+        self._connecting: asyncio.Task[_Wire] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+
+    async def _open(self) -> _Wire:
+        loop, opts = asyncio.get_running_loop(), self.opts
+        cls = getattr(opts.get("connection_class"), "__name__", "")
+        wire = _Wire(self.push)
+        if "path" in opts:
+            coro = loop.create_unix_connection(lambda: wire, opts["path"])
+        else:
+            tls = ssl.create_default_context() if cls == "SSLConnection" else None
+            coro = loop.create_connection(lambda: wire, opts.get("host", "localhost"),
+                                          opts.get("port", 6379), ssl=tls)
+        try:
+            await asyncio.wait_for(coro, CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            raise RedisConnectionError(f"cannot reach redis: {type(exc).__name__}") from exc
+        hello: list[tuple[Arg, ...]] = []
+        if opts.get("password"):
+            hello.append(("AUTH", *([opts["username"]] if opts.get("username") else []),
+                          opts["password"]))
+        if opts.get("db"):
+            hello.append(("SELECT", opts["db"]))
+        for cmd in hello:
+            await asyncio.wait_for(wire.request(pack(cmd)), CONNECT_TIMEOUT)
+        if self._watchdog is None or self._watchdog.done():
+            self._watchdog = asyncio.create_task(self._watch())
+        return wire
+
+    async def connect(self) -> _Wire:
+        """The live connection, opening one if needed (callers share one attempt)."""
+        wire = self.wire
+        if wire is not None and wire.transport is not None:
+            return wire
+        if self._connecting is None:
+            self._connecting = asyncio.create_task(self._open())
+        try:
+            self.wire = await asyncio.shield(self._connecting)
+        finally:
+            if self._connecting is not None and self._connecting.done():
+                self._connecting = None
+        return self.wire
+
+    async def call(self, *args: Arg) -> Any:
+        wire = self.wire
+        if wire is None or wire.transport is None:
+            wire = await self.connect()
+        return await wire.request(pack(args))
+
+    async def _watch(self) -> None:
+        """Drop a connection whose oldest request went unanswered too long."""
+        while True:
+            await asyncio.sleep(1.0)
+            wire = self.wire
+            if wire is not None and wire.waiting and wire.transport is not None and (
+                    time.monotonic() - wire.waiting[0][1] > TIMEOUT):
+                log.warning("redis did not answer in time; reconnecting")
+                wire.transport.abort()
+
+    async def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
+        if self._connecting is not None:
+            self._connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, RedisConnectionError):
+                await self._connecting
+        wire, self.wire = self.wire, None
+        if wire is not None and wire.transport is not None:
+            wire.transport.close()
+
+
+class Subscriber:
+    """Member channels on one connection; `on_message(channel, data)` runs in data_received.
+
+    It holds the set of channels, so that after a lost connection it can
+    subscribe to all of them again; `run` keeps it connected until cancelled.
+    """
+
+    def __init__(self, url: str, on_message: Callable[[bytes, bytes], None],
+                 on_state: Callable[[bool], None]) -> None:
+        self.on_message = on_message
+        self.on_state = on_state
+        self.channels: set[bytes] = set()
+        self.link = RespLink(url, push=self._push)
+        self.up = asyncio.get_running_loop().create_future()
+
+    def _push(self, reply: Any) -> bool:
+        if isinstance(reply, list) and len(reply) == 3 and reply[0] == b"message":
+            self.on_message(reply[1], reply[2])
+            return True
+        return False
+
+    async def run(self) -> None:
+        delay = 0.1
+        while True:
+            try:
+                wire = await self.link.connect()
+                if self.channels:
+                    await wire.request(pack(("SUBSCRIBE", *self.channels)), len(self.channels))
+                if not self.up.done():
+                    self.up.set_result(None)
+                self.on_state(True)
+                delay = 0.1
+                await wire.lost
+                log.warning("redis subscription lost; reconnecting")
+                continue  # at once: messages published meanwhile are lost to us
+            except RedisConnectionError as exc:
+                log.warning("redis subscription lost; retrying",
+                            extra={"what": type(exc).__name__, "seconds": delay})
+            self.on_state(False)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    async def subscribe(self, channel: bytes) -> None:
+        self.channels.add(channel)
+        with contextlib.suppress(RedisConnectionError):
+            await self.link.call("SUBSCRIBE", channel)
+
+    async def unsubscribe(self, channel: bytes) -> None:
+        self.channels.discard(channel)
+        with contextlib.suppress(RedisConnectionError):
+            await self.link.call("UNSUBSCRIBE", channel)
+
+    async def close(self) -> None:
+        await self.link.close()
