@@ -26,6 +26,7 @@ from server.deck import Deck, Prompt
 from server.franking import KEY_BYTES, FrankingKeys
 from server.limits import TokenBucket, WindowCounter
 from server.protocol import ProtocolError
+from server.room import Accepted
 from server.settings import Settings
 from server.store import Store
 
@@ -55,6 +56,8 @@ class Session:
     bucket: TokenBucket = field(default_factory=lambda: TokenBucket(5.0, 30.0))
     bad: WindowCounter = field(default_factory=lambda: WindowCounter(30, 60.0))
     typed_at: float = 0.0
+    # A frame's handler is under way (it may be waiting): later frames queue behind it.
+    busy: bool = False
     ticket: matching.Ticket | None = None
     lang: str = "en"
 
@@ -99,6 +102,7 @@ ReportSink = Callable[[ReportDraft], Awaitable[str]]
 RecordSink = Callable[[RoomRecord], Awaitable[str | None]]
 FeedbackSink = Callable[[str, int, bool], Awaitable[None]]
 InviteCheck = Callable[[str | None], Awaitable[bool]]
+NumberNow = Callable[[str, str, str, str, str, bool], Accepted]
 
 
 def today() -> str:
@@ -111,6 +115,9 @@ class Node:
         self.settings = settings
         self.store = store
         self.broker = broker
+        # A broker that numbers a message without waiting (one node) lets a
+        # `send` be handled as soon as its frame is read (server/web.py).
+        self.number_now: NumberNow | None = getattr(broker, "send_now", None)
         self.deck = deck
         self.id = node_id or secrets.token_hex(6)
         self.prompts: dict[str, Prompt] = {}

@@ -42,11 +42,9 @@ Arg = bytes | str | int
 
 def pack(args: tuple[Arg, ...]) -> bytes:
     """One command in RESP: an array of bulk strings."""
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        b = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(b), b))
-    return b"".join(out)
+    enc = [a.encode() if isinstance(a, str) else a if isinstance(a, bytes) else b"%d" % a
+           for a in args]
+    return b"*%d\r\n" % len(enc) + b"".join([b"$%d\r\n%b\r\n" % (len(b), b) for b in enc])
 
 
 class _Wire(asyncio.Protocol):
