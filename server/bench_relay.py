@@ -52,6 +52,7 @@ PROFILE_B = {"age_band": "60+", "area": "rural", "origin": "born_here"}
 LANGS = tuple(a + b for a in string.ascii_lowercase for b in string.ascii_lowercase)
 PAD = "x" * 16384
 DRAIN = 3.0  # seconds to wait for frames in flight once sending stops
+TICK = 0.001  # the open-loop sender's shortest sleep
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 _json = msgspec.json.Decoder()
 
@@ -396,7 +397,12 @@ class Load:
             self.t.errors["connection closed"] += 1
 
     async def pace(self, start: float, end: float) -> None:
-        """Open loop: `rate` sends a second, round-robin over the members."""
+        """Open loop: `rate` sends a second, round-robin over the members.
+
+        It sleeps at least TICK between rounds and sends what fell due meanwhile:
+        a shorter sleep returns at once on the loop's millisecond clock, and the
+        sender would spin, taking the CPU that this process's readers (and the
+        other client processes on the core) need, which shows as latency."""
         rate, members, t = self.job.rate, self.members, self.t
         n = 0
         while True:
@@ -409,7 +415,7 @@ class Load:
             for _ in range(min(due, 10_000)):
                 await self.send_one(members[n % len(members)])
                 n += 1
-            await asyncio.sleep(max(0.0, start + (n + 1) / rate - time.monotonic()))
+            await asyncio.sleep(max(TICK, start + (n + 1) / rate - time.monotonic()))
 
     async def drain(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
