@@ -10,9 +10,9 @@ should outlive a restart on disk. Layout, all under the `bc:` prefix:
 | m:{member} | channel | frames for a member, heard by the node they are connected to |
 | presence:{member} | string | that node's id, with a TTL refreshed by its heartbeat |
 | nodes, node:{id} | zset, set | node heartbeats, and each node's members |
-| room:{id} | hash | snap (state), seq (last number), live (seated: alias by id), closed |
+| room:{id} | hash | snap, seq (last number), live (alias by id), closed; "id M C" fields |
 | meta:{id} | string | what goes with a room (prompt, reasons, stage, feedback) |
-| ids:{id}, idq:{id}:{m} | hash, list | client ids numbered (open rooms), the last 100 each |
+| idq:{id}:{m} | list | member M's last 100 client ids C (as "id M C") with their numbers |
 | open, wake | set, zset | open rooms; rooms to look at again (a grace or stage ending), by time |
 | mrooms:{member} | set | rooms a member has a seat in |
 | hist:{id} | list | messages (`Said` arrays) in seq order, the last N, expiring with the room |
@@ -84,36 +84,36 @@ if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
 return 0
 """
 
-# Room.send, for a room kept here. KEYS: room hash, its ids hash, the sender's
-# id list, history. ARGV: member, client id, ts, text, allowed (1/0), history
-# length, channel prefix, ttl, room id, ids remembered per member.
+# Room.send, for a room kept here, in as few Redis calls as it can (each costs
+# the script a few microseconds). KEYS: room hash, the sender's id list,
+# history. ARGV: member, client id, ts, text, allowed (1/0), history length,
+# channel prefix, ttl, room id, ids remembered per member. A client id is
+# remembered in the room hash as field "id MEMBER CLIENT_ID" = "SEQ TS".
 # Returns {outcome} or {outcome, value}; outcome is an error code, "fresh" or "known".
 _SEND = """
-local got = redis.call('HMGET', KEYS[1], 'live', 'closed')
+local field = 'id ' .. ARGV[1] .. ' ' .. ARGV[2]
+local got = redis.call('HMGET', KEYS[1], 'live', 'closed', 'seq', field)
 if not got[1] then return {'unknown_room'} end
 local live = cjson.decode(got[1])
 local alias = live[ARGV[1]]
 if not alias then return {'not_in_room'} end
 if got[2] == '1' then return {'room_closed'} end
-local field = ARGV[1] .. ' ' .. ARGV[2]
-local known = redis.call('HGET', KEYS[2], field)
-if known then return {'known', known} end
+if got[4] then return {'known', got[4]} end
 if ARGV[5] ~= '1' then return {'rate_limited'} end
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-redis.call('HSET', KEYS[2], field, seq .. ' ' .. ARGV[3])
-local ids = redis.call('RPUSH', KEYS[3], field)
+local seq = tonumber(got[3]) + 1
+redis.call('HSET', KEYS[1], 'seq', seq, field, seq .. ' ' .. ARGV[3])
+local ids = redis.call('RPUSH', KEYS[2], field)
 if ids == 1 then
   redis.call('EXPIRE', KEYS[2], ARGV[8])
-  redis.call('EXPIRE', KEYS[3], ARGV[8])
 elseif ids > tonumber(ARGV[10]) then
-  redis.call('HDEL', KEYS[2], redis.call('LPOP', KEYS[3]))
+  redis.call('HDEL', KEYS[1], redis.call('LPOP', KEYS[2]))
 end
 local said = cjson.encode({ARGV[9], seq, alias, ARGV[3], ARGV[4]})
-local kept = redis.call('RPUSH', KEYS[4], said)
+local kept = redis.call('RPUSH', KEYS[3], said)
 if kept == 1 then
-  redis.call('EXPIRE', KEYS[4], ARGV[8])
+  redis.call('EXPIRE', KEYS[3], ARGV[8])
 elseif kept > tonumber(ARGV[6]) then
-  redis.call('LPOP', KEYS[4])
+  redis.call('LPOP', KEYS[3])
 end
 for m, _ in pairs(live) do
   if m ~= ARGV[1] then redis.call('PUBLISH', ARGV[7] .. m, said) end
@@ -486,9 +486,14 @@ class RedisBroker:
         pipe.expire(f"{P}room:{room_id}", max(1, int(keep_room)))
         pipe.expire(f"{P}meta:{room_id}", max(1, int(keep_room)))
         # A closed room numbers nothing more: the client ids it knew are of no use.
-        pipe.delete(f"{P}ids:{room_id}",
-                    *(f"{P}idq:{room_id}:{m}" for m in (room.seats if room else ())))
-        await pipe.execute()
+        lists = [f"{P}idq:{room_id}:{m}" for m in (room.seats if room else ())]
+        for key in lists:
+            pipe.lrange(key, 0, -1)
+        if lists:
+            pipe.delete(*lists)
+        fields = [f for got in (await pipe.execute())[4:4 + len(lists)] for f in got]
+        if fields:
+            await self.r.hdel(f"{P}room:{room_id}", *fields)
         self._known.pop(room_id, None)
 
     async def open_rooms(self) -> list[str]:
@@ -510,8 +515,8 @@ class RedisBroker:
     async def send(self, room_id: str, member: str, client_id: str, ts: str, text: str,
                    allowed: bool = True) -> Accepted:
         # Safe to try again after a broken connection: a known client id is not renumbered.
-        cmd = (_SEND_SHA, 4, f"{P}room:{room_id}", f"{P}ids:{room_id}",
-               f"{P}idq:{room_id}:{member}", f"{P}hist:{room_id}",
+        cmd = (_SEND_SHA, 3, f"{P}room:{room_id}", f"{P}idq:{room_id}:{member}",
+               f"{P}hist:{room_id}",
                member, client_id, ts, text, 1 if allowed else 0, self._history_len,
                f"{P}m:", ROOM_TTL, room_id, IDS_REMEMBERED)
         for attempt in range(2):
