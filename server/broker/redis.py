@@ -12,7 +12,7 @@ should outlive a restart on disk. Layout, all under the `bc:` prefix:
 | nodes, node:{id} | zset, set | node heartbeats, and each node's members |
 | room:{id} | hash | snap, seq (last number), live (alias by id), closed; "id M C" fields |
 | meta:{id} | string | what goes with a room (prompt, reasons, stage, feedback) |
-| idq:{id}:{m} | list | member M's last 100 client ids C (as "id M C") with their numbers |
+| idq:{id}:{m} | list | names of member M's last 100 "id M C" fields, oldest first |
 | open, wake | set, zset | open rooms; rooms to look at again (a grace or stage ending), by time |
 | mrooms:{member} | set | rooms a member has a seat in |
 | hist:{id} | list | messages (`Said` arrays) in seq order, the last N, expiring with the room |
