@@ -75,16 +75,31 @@ async def match(a: Member, b: Member) -> tuple[str, str, str]:
 
 
 def two_nodes(make_server: Callable[..., LiveServer], redis: RedisServer,
-              tmp_path: Path) -> tuple[LiveServer, LiveServer]:
+              tmp_path: Path, *extra: str) -> tuple[LiveServer, LiveServer]:
     shared = tmp_path / "shared-data"
-    flags = ("--redis", redis.url, "--grace-period", "60")
+    flags = ("--redis", redis.url, "--grace-period", "60", *extra)
     return (make_server(*flags, data_dir=shared), make_server(*flags, data_dir=shared))
 
 
+def _has_uvloop() -> bool:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# uvloop too: its transports differ from asyncio's in ways the lean Redis
+# connections (server/broker/resp.py) must not trip over.
+@pytest.mark.parametrize("loop", [
+    "asyncio",
+    pytest.param("uvloop", marks=pytest.mark.skipif(not _has_uvloop(),
+                                                    reason="uvloop is not installed")),
+])
 async def test_members_on_two_nodes_are_matched_and_chat(
         make_server: Callable[..., LiveServer], redis_server: RedisServer,
-        tmp_path: Path) -> None:
-    n1, n2 = two_nodes(make_server, redis_server, tmp_path)
+        tmp_path: Path, loop: str) -> None:
+    n1, n2 = two_nodes(make_server, redis_server, tmp_path, "--loop", loop)
     async with Clients(n1.ws_url) as c1, Clients(n2.ws_url) as c2:
         a, b = await c1.member(), await c2.member()
         room, alias_a, alias_b = await match(a, b)
