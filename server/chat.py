@@ -6,6 +6,8 @@ of server/room.py, so one node or many run the same rules.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import time
 from typing import Any
@@ -35,28 +37,49 @@ class Chat(Node):
             raise ProtocolError(Code.UNKNOWN_ROOM)
         return room
 
+    def send_now(self, sess: Session, member: str, f: protocol.Send) -> None:
+        """Begin a `send`: numbered at once (one node) or when Redis answers, then acked.
+
+        Called as soon as the frame is read (server/web.py), so a message
+        costs no task switch; sends begun in turn are numbered in turn."""
+        text = protocol.clean_text(f.text)
+        now = time.monotonic()
+        # Charged now, so that sends still under way count; given back for a resend.
+        allowed = sess.bucket.take(now)
+        try:
+            got = self.broker.send_soon(f.room, member, f.id, protocol.iso(time.time()), text,
+                                        allowed)
+        except BaseException:
+            if allowed:
+                sess.bucket.give_back()
+            raise
+        if isinstance(got, Accepted):
+            self.acked(sess, f, got, allowed)
+            return
+        sess.inflight += 1
+        got.add_done_callback(functools.partial(self._answered, sess, f, allowed))
+
     async def send(self, sess: Session, member: str, f: protocol.Send) -> None:
-        # The rate limit is asked first and charged only for a new message:
-        # a resend after a reconnect costs nothing.
-        now = time.monotonic()
-        got = await self.broker.send(f.room, member, f.id, protocol.iso(time.time()),
-                                     protocol.clean_text(f.text), sess.bucket.ready(now))
-        self.acked(sess, f, got, now)
+        """A `send` read behind another frame: the same, and the next frame waits for it."""
+        self.send_now(sess, member, f)
+        await sess.settled()
 
-    def send_now(self, sess: Session, member: str, f: protocol.Send) -> bool:
-        """`send` at once, where the broker numbers without waiting (one node); else False."""
-        number = self.number_now
-        if number is None:
-            return False
-        now = time.monotonic()
-        got = number(f.room, member, f.id, protocol.iso(time.time()),
-                     protocol.clean_text(f.text), sess.bucket.ready(now))
-        self.acked(sess, f, got, now)
-        return True
+    def _answered(self, sess: Session, f: protocol.Send, allowed: bool,
+                  fut: asyncio.Future[Accepted]) -> None:
+        sess.one_settled()
+        if fut.cancelled():
+            return
+        exc = fut.exception()
+        if exc is None:
+            self.acked(sess, f, fut.result(), allowed)
+            return
+        if allowed:
+            sess.bucket.give_back()
+        self.refused(sess, f, exc)
 
-    def acked(self, sess: Session, f: protocol.Send, got: Accepted, now: float) -> None:
-        if got.fresh:
-            sess.bucket.take(now)
+    def acked(self, sess: Session, f: protocol.Send, got: Accepted, allowed: bool) -> None:
+        if allowed and not got.fresh:
+            sess.bucket.give_back()  # a resend after a reconnect costs nothing
         self.push(sess, protocol.Ack(id=f.id, seq=got.seq, ts=got.ts))
 
     async def typing(self, sess: Session, member: str, f: protocol.Typing) -> None:

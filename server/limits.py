@@ -29,6 +29,10 @@ class TokenBucket:
         self.tokens -= 1
         return True
 
+    def give_back(self) -> None:
+        """Undo a `take` that turned out to cost nothing (a resend)."""
+        self.tokens = min(self.burst, self.tokens + 1)
+
 
 @dataclass(slots=True)
 class WindowCounter:

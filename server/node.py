@@ -25,8 +25,7 @@ from server.broker import Broker, Said
 from server.deck import Deck, Prompt
 from server.franking import KEY_BYTES, FrankingKeys
 from server.limits import TokenBucket, WindowCounter
-from server.protocol import ProtocolError
-from server.room import Accepted
+from server.protocol import Code, ProtocolError
 from server.settings import Settings
 from server.store import Store
 
@@ -35,6 +34,7 @@ T = TypeVar("T")
 # A frame starting with this is an order to this node, never sent to a member:
 # cut the member off after sending them the error frame that follows it.
 CUT = b"!cut "
+POLICY_VIOLATION = 1008  # WebSocket close code
 
 
 class Conn(Protocol):
@@ -58,6 +58,24 @@ class Session:
     typed_at: float = 0.0
     # A frame's handler is under way (it may be waiting): later frames queue behind it.
     busy: bool = False
+    # Sends begun and not yet answered by the broker (server/chat.py), and a
+    # future for whoever waits until there are none.
+    inflight: int = 0
+    _settled: asyncio.Future[None] | None = None
+
+    def one_settled(self) -> None:
+        self.inflight -= 1
+        if not self.inflight and self._settled is not None:
+            if not self._settled.done():
+                self._settled.set_result(None)
+            self._settled = None
+
+    async def settled(self) -> None:
+        """Until every send begun on this connection has its answer."""
+        while self.inflight:
+            if self._settled is None:
+                self._settled = asyncio.get_running_loop().create_future()
+            await self._settled
     ticket: matching.Ticket | None = None
     lang: str = "en"
 
@@ -102,7 +120,6 @@ ReportSink = Callable[[ReportDraft], Awaitable[str]]
 RecordSink = Callable[[RoomRecord], Awaitable[str | None]]
 FeedbackSink = Callable[[str, int, bool], Awaitable[None]]
 InviteCheck = Callable[[str | None], Awaitable[bool]]
-NumberNow = Callable[[str, str, str, str, str, bool], Accepted]
 
 
 def today() -> str:
@@ -115,9 +132,6 @@ class Node:
         self.settings = settings
         self.store = store
         self.broker = broker
-        # A broker that numbers a message without waiting (one node) lets a
-        # `send` be handled as soon as its frame is read (server/web.py).
-        self.number_now: NumberNow | None = getattr(broker, "send_now", None)
         self.deck = deck
         self.id = node_id or secrets.token_hex(6)
         self.prompts: dict[str, Prompt] = {}
@@ -220,6 +234,30 @@ class Node:
         return protocol.encode(protocol.Message(
             room=said.room, seq=said.seq, from_=said.alias, text=said.text, ts=said.ts,
             tag=self.keys.tag(said.room, said.seq, said.alias, said.ts, said.text)))
+
+    def refused(self, sess: Session, frame: protocol.ClientFrame, exc: BaseException) -> None:
+        """A handler refused a frame (an error frame) or failed (logged; the member is told)."""
+        if isinstance(exc, ProtocolError):
+            if exc.ref is None:
+                exc.ref = getattr(frame, "id", None)
+            if exc.code is Code.HELLO_REQUIRED:
+                self.bad_frame(sess, exc)
+            else:
+                sess.conn.push(protocol.error_frame(exc))
+            return
+        # The frame type only: the frame itself may hold a member's words.
+        log.error("handler failed", exc_info=exc, extra={"frame": type(frame).__name__})
+        sess.conn.push(protocol.error_frame(ProtocolError(
+            Code.INTERNAL_ERROR, ref=getattr(frame, "id", None))))
+
+    @staticmethod
+    def bad_frame(sess: Session, err: ProtocolError) -> None:
+        """Answer a bad frame; past the limit, say why and close with 1008."""
+        if sess.bad.hit(time.monotonic()) > sess.bad.limit:
+            sess.conn.push(protocol.error_frame(ProtocolError(Code.TOO_MANY_ERRORS)))
+            sess.conn.close_soon(POLICY_VIOLATION, "too many bad frames")
+        else:
+            sess.conn.push(protocol.error_frame(err))
 
     def changed(self, what: str) -> None:
         """Tell observers (the moderators' view) that the queue or rooms changed."""

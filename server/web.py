@@ -7,7 +7,6 @@ import contextlib
 import importlib
 import logging
 import struct
-import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -168,13 +167,13 @@ if _frames is not None:
     class _Inbox(_frames.WebSocketDataQueue):  # type: ignore[misc]
         """aiohttp's queue of parsed frames that first offers a text frame to `now`.
 
-        Why: a chat message on one node needs no wait, so it is handled where
-        its bytes are parsed, instead of waking the socket's task for it (a
-        future, a loop turn and aiohttp's receive path per message: about a
-        tenth of a message's cost). Only with nothing queued before it, so
-        frames are still handled in order; anything `now` declines (another
-        frame type, a handler under way, a broker that must wait) is queued
-        and read by `member_socket` as usual.
+        Why: a chat message is begun where its bytes are parsed (numbered at
+        once on one node; its Redis script written at once on many, and acked
+        from the reply's callback) instead of waking the socket's task for it:
+        a future, a loop turn and aiohttp's receive path per message. Only
+        with nothing queued before it and no handler under way, so frames are
+        still handled in order; anything else is queued and read by
+        `member_socket` as usual.
         """
 
         now: Callable[[str], bool] | None = None
@@ -231,18 +230,20 @@ async def member_socket(request: web.Request) -> web.WebSocketResponse:
     sess = Session(conn, bucket=TokenBucket(settings.send_rate, settings.send_burst),
                    bad=WindowCounter(settings.bad_frames_per_minute, 60.0))
     request.app[SOCKETS].add(ws)
-    if ws.inbox is not None and hub.number_now is not None:
+    if ws.inbox is not None:
         ws.inbox.now = lambda data: on_text_now(hub, sess, data)
     try:
         async for msg in ws:
             if msg.type is WSMsgType.TEXT:
                 sess.busy = True
                 try:
+                    await sess.settled()  # sends begun before this frame come first
                     await on_text(hub, sess, msg.data)
                 finally:
                     sess.busy = False
             elif msg.type is WSMsgType.BINARY:
-                on_bad(sess, ProtocolError(Code.BAD_FRAME, "Send JSON text frames, not binary."))
+                hub.bad_frame(sess, ProtocolError(
+                    Code.BAD_FRAME, "Send JSON text frames, not binary."))
     finally:
         request.app[SOCKETS].discard(ws)
         try:
@@ -257,16 +258,16 @@ async def on_text(hub: Hub, sess: Session, data: str) -> None:
     try:
         frame = protocol.decode(data)
     except ProtocolError as err:
-        on_bad(sess, err)
+        hub.bad_frame(sess, err)
         return
     try:
         await hub.handle(sess, frame)
     except Exception as exc:
-        on_failed(sess, frame, exc)
+        hub.refused(sess, frame, exc)
 
 
 def on_text_now(hub: Hub, sess: Session, data: str) -> bool:
-    """Handle a `send` as soon as it is read, if it needs no wait; False: queue the frame."""
+    """Begin a `send` as soon as it is read; False: queue the frame for `on_text`."""
     if sess.busy or sess.member is None:
         return False
     try:
@@ -276,35 +277,10 @@ def on_text_now(hub: Hub, sess: Session, data: str) -> bool:
     if type(frame) is not protocol.Send:
         return False
     try:
-        return hub.send_now(sess, sess.member, frame)
+        hub.send_now(sess, sess.member, frame)
     except Exception as exc:
-        on_failed(sess, frame, exc)
-        return True
-
-
-def on_failed(sess: Session, frame: protocol.ClientFrame, exc: Exception) -> None:
-    """A handler refused the frame (an error frame) or failed (logged; the member is told)."""
-    if isinstance(exc, ProtocolError):
-        if exc.ref is None:
-            exc.ref = getattr(frame, "id", None)
-        if exc.code is Code.HELLO_REQUIRED:
-            on_bad(sess, exc)
-        else:
-            sess.conn.push(protocol.error_frame(exc))
-        return
-    # The frame type only: the frame itself may hold a member's words.
-    log.error("handler failed", exc_info=exc, extra={"frame": type(frame).__name__})
-    sess.conn.push(protocol.error_frame(ProtocolError(
-        Code.INTERNAL_ERROR, ref=getattr(frame, "id", None))))
-
-
-def on_bad(sess: Session, err: ProtocolError) -> None:
-    """Answer a bad frame; past the limit, say why and close with 1008."""
-    if sess.bad.hit(time.monotonic()) > sess.bad.limit:
-        sess.conn.push(protocol.error_frame(ProtocolError(Code.TOO_MANY_ERRORS)))
-        sess.conn.close_soon(WSCloseCode.POLICY_VIOLATION, "too many bad frames")
-    else:
-        sess.conn.push(protocol.error_frame(err))
+        hub.refused(sess, frame, exc)
+    return True
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -21,6 +21,7 @@ sender's node need not wait for its number before it can sign.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
@@ -118,6 +119,14 @@ class Broker(Protocol):
 
         A known client id gets its first number back and goes nowhere again.
         Raises ProtocolError: unknown_room, not_in_room, room_closed, rate_limited."""
+
+    def send_soon(self, room_id: str, member: str, client_id: str, ts: str, text: str,
+                  allowed: bool = True) -> Accepted | asyncio.Future[Accepted]:
+        """`send`, begun at once: done already (one node), or a future of it (Redis).
+
+        Messages begun one after another are numbered in that order. Raises
+        ProtocolError where the refusal is known at once; a future carries it
+        otherwise."""
 
     async def replay(self, room: str, after: int) -> tuple[list[Said], bool]:
         """Messages with seq > after in order, and False if some were lost."""

@@ -160,11 +160,11 @@ class MemoryBroker:
 
     async def send(self, room_id: str, member: str, client_id: str, ts: str, text: str,
                    allowed: bool = True) -> Accepted:
-        return self.send_now(room_id, member, client_id, ts, text, allowed)
+        return self.send_soon(room_id, member, client_id, ts, text, allowed)
 
-    def send_now(self, room_id: str, member: str, client_id: str, ts: str, text: str,
-                 allowed: bool = True) -> Accepted:
-        """`send` without a wait: this broker can number a message at once."""
+    def send_soon(self, room_id: str, member: str, client_id: str, ts: str, text: str,
+                  allowed: bool = True) -> Accepted:
+        """`send` without a wait: this broker numbers a message at once."""
         self._sweep()
         room = self._rooms.get(room_id)
         if room is None:

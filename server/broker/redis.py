@@ -158,6 +158,18 @@ def _room(snap: bytes, seq: bytes | None) -> Room:
     return room
 
 
+def _settle(out: asyncio.Future[T], done: asyncio.Future[T]) -> None:
+    """Give `out` what `done` ended with."""
+    if out.done():
+        return
+    if done.cancelled():
+        out.cancel()
+    elif (exc := done.exception()) is not None:
+        out.set_exception(exc)
+    else:
+        out.set_result(done.result())
+
+
 def _pair(p: frozenset[str]) -> str:
     return "|".join(sorted(p))
 
@@ -512,13 +524,31 @@ class RedisBroker:
 
     # -- chat messages and history -----------------------------------------------------
 
+    def _send_cmd(self, room_id: str, member: str, client_id: str, ts: str, text: str,
+                  allowed: bool) -> tuple[str | int, ...]:
+        return (_SEND_SHA, 3, f"{P}room:{room_id}", f"{P}idq:{room_id}:{member}",
+                f"{P}hist:{room_id}", member, client_id, ts, text, 1 if allowed else 0,
+                self._history_len, f"{P}m:", ROOM_TTL, room_id, IDS_REMEMBERED)
+
+    def _accepted(self, got: list[bytes], room_id: str, client_id: str, ts: str) -> Accepted:
+        """What the script answered; a refusal raises ProtocolError."""
+        outcome = got[0]
+        if outcome == b"fresh":
+            seq = int(got[1])
+            known = self._known.get(room_id)
+            if known is not None and seq > known.seq:
+                known.seq = seq
+            return Accepted(seq, ts, fresh=True)
+        if outcome == b"known":
+            seq_b, ts_b = got[1].split(b" ", 1)
+            return Accepted(int(seq_b), ts_b.decode(), fresh=False)
+        code = Code(outcome.decode())
+        raise ProtocolError(code, ref=client_id if code is Code.RATE_LIMITED else None)
+
     async def send(self, room_id: str, member: str, client_id: str, ts: str, text: str,
                    allowed: bool = True) -> Accepted:
         # Safe to try again after a broken connection: a known client id is not renumbered.
-        cmd = (_SEND_SHA, 3, f"{P}room:{room_id}", f"{P}idq:{room_id}:{member}",
-               f"{P}hist:{room_id}",
-               member, client_id, ts, text, 1 if allowed else 0, self._history_len,
-               f"{P}m:", ROOM_TTL, room_id, IDS_REMEMBERED)
+        cmd = self._send_cmd(room_id, member, client_id, ts, text, allowed)
         for attempt in range(2):
             try:
                 got = await self._call("EVALSHA", *cmd)
@@ -526,20 +556,38 @@ class RedisBroker:
                 if not str(exc).startswith("NOSCRIPT"):
                     raise
                 got = await self._call("EVAL", _SEND, *cmd[1:])  # and Redis keeps it
-            outcome = got[0]
-            if outcome == b"fresh":
-                seq = int(got[1])
-                known = self._known.get(room_id)
-                if known is not None and seq > known.seq:
-                    known.seq = seq
-                return Accepted(seq, ts, fresh=True)
-            if outcome == b"known":
-                seq_b, ts_b = got[1].split(b" ", 1)
-                return Accepted(int(seq_b), ts_b.decode(), fresh=False)
-            if outcome != b"unknown_room" or attempt or not await self._restore(room_id):
-                code = Code(outcome.decode())
-                raise ProtocolError(code, ref=client_id if code is Code.RATE_LIMITED else None)
+            if got[0] == b"unknown_room" and not attempt and await self._restore(room_id):
+                continue
+            return self._accepted(got, room_id, client_id, ts)
         raise AssertionError("unreachable")
+
+    def send_soon(self, room_id: str, member: str, client_id: str, ts: str, text: str,
+                  allowed: bool = True) -> asyncio.Future[Accepted]:
+        """`send` with its script written at once and its answer read in a callback.
+
+        Anything but a plain answer (a broken connection, a script Redis lost
+        in a restart, a room to put back) goes on the careful way, `send`."""
+        first = self._link.call_now("EVALSHA", *self._send_cmd(
+            room_id, member, client_id, ts, text, allowed))
+        if first is None:
+            return asyncio.ensure_future(self.send(room_id, member, client_id, ts, text, allowed))
+        out: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
+
+        def answered(f: asyncio.Future[Any]) -> None:
+            if out.done():
+                return
+            if not f.cancelled() and f.exception() is None and f.result()[0] != b"unknown_room":
+                try:
+                    out.set_result(self._accepted(f.result(), room_id, client_id, ts))
+                except ProtocolError as err:
+                    out.set_exception(err)
+                return
+            careful = asyncio.ensure_future(
+                self.send(room_id, member, client_id, ts, text, allowed))
+            careful.add_done_callback(lambda c: _settle(out, c))
+
+        first.add_done_callback(answered)
+        return out
 
     async def replay(self, room: str, after: int) -> tuple[list[Said], bool]:
         kept = [_said.decode(raw) for raw in await self.r.lrange(f"{P}hist:{room}", 0, -1)]

@@ -156,6 +156,13 @@ class RespLink:
                 self._connecting = None
         return self.wire
 
+    def call_now(self, *args: Arg) -> asyncio.Future[Any] | None:
+        """Write the command now if connected (the future has its reply); None if not."""
+        wire = self.wire
+        if wire is None or wire.transport is None:
+            return None
+        return wire.request(pack(args))
+
     async def call(self, *args: Arg) -> Any:
         wire = self.wire
         if wire is None or wire.transport is None:
