@@ -43,6 +43,7 @@ from server.bench_relay import (
     run_loop,
     say_hello,
     stop_workers,
+    usable_cpus,
     ws_url,
 )
 
@@ -159,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="event loop of the server this starts")
     p.add_argument("--serve-arg", action="append", default=[],
                    help="extra flag for the server this starts (repeatable)")
-    p.add_argument("--procs", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--procs", type=int, default=usable_cpus())
     p.add_argument("--label", default=None)
     p.add_argument("--json", default=None, help="also write the figures to this file")
     return p

@@ -81,6 +81,14 @@ def read_proc(pid: int) -> ProcSample | None:
     return ProcSample(cpu, mem.get("VmRSS", 0), mem.get("VmHWM", 0))
 
 
+def usable_cpus() -> int:
+    """Cores this process may run on (taskset narrows them), not the machine's."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def stop_workers(workers: list[tuple[Any, Any]], wait: float) -> None:
     """Ask each client process to stop, then make sure it has."""
     for _, pipe in workers:
@@ -547,8 +555,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int, default=1,
                    help="with --rate 0: messages in flight per member")
     p.add_argument("--size", type=int, default=100, help="characters of text per message")
-    p.add_argument("--procs", type=int, default=os.cpu_count() or 1,
-                   help="client processes (default: one per core)")
+    p.add_argument("--procs", type=int, default=usable_cpus(),
+                   help="client processes (default: one per core this process may use: "
+                        "two on one core would wait for each other's time slice)")
     p.add_argument("--protocol", choices=PROTOCOLS, default="bridgechat")
     p.add_argument("--server-pid", type=int, action="append", default=[],
                    help="process to read CPU and memory of (repeatable; default: "
