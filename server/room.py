@@ -150,7 +150,9 @@ class Room:
         return (s for s in self.seats.values() if s.state is not GONE)
 
     def others(self, member: str) -> tuple[str, ...]:
-        return tuple(s.member for s in self.seated() if s.member != member)
+        # One comprehension, not a generator over `seated`: this runs for every message.
+        return tuple([s.member for s in self.seats.values()
+                      if s.state is not GONE and s.member != member])
 
     def seat(self, member: str) -> Seat:
         """The member's live seat, or the error the protocol gives."""
