@@ -8,7 +8,6 @@ import importlib
 import logging
 import struct
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -176,12 +175,13 @@ if _frames is not None:
         `member_socket` as usual.
         """
 
-        now: Callable[[str], bool] | None = None
+        # Slots: every idle member has one of these.
+        __slots__ = ("hub", "sess")
 
         def feed_data(self, data: Any, size: int) -> None:
-            now = self.now
-            if (now is not None and data[0] is WSMsgType.TEXT and not self._buffer
-                    and now(data[1])):
+            sess = self.sess
+            if (sess is not None and data[0] is WSMsgType.TEXT and not self._buffer
+                    and on_text_now(self.hub, sess, data[1])):
                 return
             super().feed_data(data, size)
 
@@ -200,6 +200,7 @@ class MemberSocket(web.WebSocketResponse):
         self._writer = writer
         self._reset_heartbeat()
         self.inbox = _Inbox(request._protocol, DEFAULT_CHUNK_SIZE, loop=self._loop)
+        self.inbox.sess = None  # until member_socket sets it: frames take the usual way
         self._reader = self.inbox
         self._parser = _frames.WebSocketReader(
             self.inbox, self._max_msg_size, compress=bool(self._compress),
@@ -231,7 +232,7 @@ async def member_socket(request: web.Request) -> web.WebSocketResponse:
                    bad=WindowCounter(settings.bad_frames_per_minute, 60.0))
     request.app[SOCKETS].add(ws)
     if ws.inbox is not None:
-        ws.inbox.now = lambda data: on_text_now(hub, sess, data)
+        ws.inbox.hub, ws.inbox.sess = hub, sess
     try:
         async for msg in ws:
             if msg.type is WSMsgType.TEXT:
