@@ -12,7 +12,7 @@ from server.broker import Broker, Said
 from server.broker.memory import MemoryBroker
 from server.matching import Ticket
 from server.protocol import Code, ProtocolError
-from server.room import Room, RoomMeta
+from server.room import Accepted, Room, RoomMeta
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +146,44 @@ async def test_concurrent_sends_get_distinct_gapless_seqs(broker) -> None:
     got = await asyncio.gather(*[
         b.send("r1", "m1" if i % 2 else "m2", str(i), "t", "hi") for i in range(20)])
     assert sorted(a.seq for a in got) == list(range(1, 21))
+
+
+async def settle(begun: Accepted | asyncio.Future[Accepted]) -> Accepted:
+    return begun if isinstance(begun, Accepted) else await begun
+
+
+async def test_sends_begun_in_turn_are_numbered_in_turn(broker) -> None:
+    """`send_soon`, the path every chat message takes: begun at once, in order."""
+    b, got = broker
+    await b.subscribe("m2")
+    await b.create_room(room(), meta())
+    await b.send("r1", "m1", "first", "t0", "first")  # on Redis: the lean connection is up
+    begun = [b.send_soon("r1", "m1", f"s{i}", "t", f"text {i}") for i in range(10)]
+    begun.append(b.send_soon("r1", "m1", "s3", "t", "text 3"))  # resent before its answer
+    done = [await settle(x) for x in begun]
+    assert [a.seq for a in done] == [*range(2, 12), 5]
+    assert [a.fresh for a in done] == [True] * 10 + [False]
+    with pytest.raises(ProtocolError) as e:
+        await settle(b.send_soon("nope", "m1", "x", "t", "lost"))
+    assert e.value.code is Code.UNKNOWN_ROOM
+    with pytest.raises(ProtocolError) as e:
+        await settle(b.send_soon("r1", "m1", "y", "t", "over", allowed=False))
+    assert (e.value.code, e.value.ref) == (Code.RATE_LIMITED, "y")
+    await eventually(lambda: len(got) == 11)
+    assert [(m, s.seq, s.text) for m, s in got] == [
+        ("m2", 1, "first"), *(("m2", i + 2, f"text {i}") for i in range(10))]
+
+
+def test_the_kept_parts_of_the_send_command_pack_as_the_whole() -> None:
+    from server.broker.redis import RedisBroker
+    from server.broker.resp import pack
+
+    r = RedisBroker("redis://127.0.0.1:1/0", "node")  # connects to nothing until started
+    for room_id, member, cid, text, allowed in (("r1", "m1", "a", "hi", True),
+                                                ("r1", "m1", "b", "é\n\"x\"", False),
+                                                ("r2", "m1", "c", "x" * 2000, True)):
+        whole = pack(("EVALSHA", *r._send_cmd(room_id, member, cid, "ts", text, allowed)))
+        assert r._send_wire(room_id, member, cid, "ts", text, allowed) == whole
 
 
 async def test_a_room_remembers_the_last_ids_of_each_member(broker) -> None:

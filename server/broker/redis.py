@@ -50,7 +50,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError, WatchError
 
 from server.broker import Deliver, Hear, Said
-from server.broker.resp import RespLink, Subscriber
+from server.broker.resp import RespLink, Subscriber, bulks
 from server.matching import Ticket
 from server.protocol import Code, ProtocolError
 from server.room import IDS_REMEMBERED, Accepted, Room, RoomMeta
@@ -68,6 +68,7 @@ PRESENCE_TTL = 15
 ROOM_TTL = 86400
 RETRIES = 50
 POOL = 100  # connections to Redis per node
+SEND_PARTS = 4096  # (room, member) pairs whose packed send command is kept
 
 _enc = msgspec.json.Encoder()
 _ticket = msgspec.json.Decoder(Ticket)
@@ -193,6 +194,9 @@ class RedisBroker:
         # The hot paths (a message's script, publishing, and hearing what is
         # published) go over lean connections of their own: server/broker/resp.py.
         self._link = RespLink(url)
+        # (room, member) -> the send script's packed command before and after
+        # the four arguments that change with each message (_send_wire)
+        self._send_parts: dict[tuple[str, str], tuple[bytes, bytes]] = {}
         self._sub: Subscriber | None = None
         self._deliver: Deliver | None = None
         self._hear: Hear | None = None
@@ -530,6 +534,19 @@ class RedisBroker:
                 f"{P}hist:{room_id}", member, client_id, ts, text, 1 if allowed else 0,
                 self._history_len, f"{P}m:", ROOM_TTL, room_id, IDS_REMEMBERED)
 
+    def _send_wire(self, room_id: str, member: str, client_id: str, ts: str, text: str,
+                   allowed: bool) -> bytes:
+        """EVALSHA of the send script, packed: what is the same for every message of a
+        member in a room (the keys, the constants) is packed once and kept."""
+        parts = self._send_parts.get((room_id, member))
+        if parts is None:
+            if len(self._send_parts) >= SEND_PARTS:
+                self._send_parts.clear()
+            cmd = ("EVALSHA", *self._send_cmd(room_id, member, "", "", "", allowed))
+            parts = self._send_parts[room_id, member] = (
+                b"*%d\r\n" % len(cmd) + bulks(cmd[:7]), bulks(cmd[11:]))
+        return parts[0] + bulks((client_id, ts, text, 1 if allowed else 0)) + parts[1]
+
     def _accepted(self, got: list[bytes], room_id: str, client_id: str, ts: str) -> Accepted:
         """What the script answered; a refusal raises ProtocolError."""
         outcome = got[0]
@@ -567,8 +584,8 @@ class RedisBroker:
 
         Anything but a plain answer (a broken connection, a script Redis lost
         in a restart, a room to put back) goes on the careful way, `send`."""
-        first = self._link.call_now("EVALSHA", *self._send_cmd(
-            room_id, member, client_id, ts, text, allowed))
+        first = self._link.call_now(self._send_wire(room_id, member, client_id, ts, text,
+                                                    allowed))
         if first is None:
             return asyncio.ensure_future(self.send(room_id, member, client_id, ts, text, allowed))
         out: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()

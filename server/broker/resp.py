@@ -40,11 +40,16 @@ CONNECT_TIMEOUT = 2.0
 Arg = bytes | str | int
 
 
-def pack(args: tuple[Arg, ...]) -> bytes:
-    """One command in RESP: an array of bulk strings."""
+def bulks(args: tuple[Arg, ...]) -> bytes:
+    """Arguments in RESP, as bulk strings (a command's array without its header)."""
     enc = [a.encode() if isinstance(a, str) else a if isinstance(a, bytes) else b"%d" % a
            for a in args]
-    return b"*%d\r\n" % len(enc) + b"".join([b"$%d\r\n%b\r\n" % (len(b), b) for b in enc])
+    return b"".join([b"$%d\r\n%b\r\n" % (len(b), b) for b in enc])
+
+
+def pack(args: tuple[Arg, ...]) -> bytes:
+    """One command in RESP: an array of bulk strings."""
+    return b"*%d\r\n" % len(args) + bulks(args)
 
 
 class _Wire(asyncio.Protocol):
@@ -156,12 +161,12 @@ class RespLink:
                 self._connecting = None
         return self.wire
 
-    def call_now(self, *args: Arg) -> asyncio.Future[Any] | None:
-        """Write the command now if connected (the future has its reply); None if not."""
+    def call_now(self, packed: bytes) -> asyncio.Future[Any] | None:
+        """Write a packed command now if connected (the future has its reply); None if not."""
         wire = self.wire
         if wire is None or wire.transport is None:
             return None
-        return wire.request(pack(args))
+        return wire.request(packed)
 
     async def call(self, *args: Arg) -> Any:
         wire = self.wire
