@@ -12,11 +12,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from wsclient import Clients
 
 ROOT = Path(__file__).resolve().parent.parent
 # BRIDGECHAT_TEST_BROKER=redis runs every wire test against nodes on a real
@@ -174,3 +175,10 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         yield srv.start()
     finally:
         srv.stop()
+
+
+@pytest.fixture
+async def clients(server: LiveServer) -> AsyncIterator[Clients]:
+    """Members on the test server (the `websockets` client), closed after the test."""
+    async with Clients(server.ws_url) as c:
+        yield c

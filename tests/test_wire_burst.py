@@ -10,18 +10,7 @@ broker and once on Redis, so both ways of numbering a message are covered.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-from wsclient import Clients
-
 BURST = 30  # the server's default --send-burst
-
-
-@pytest.fixture
-async def clients(server) -> AsyncIterator[Clients]:
-    async with Clients(server.ws_url) as c:
-        yield c
 
 
 async def test_back_to_back_frames_keep_their_order_and_the_limit(clients) -> None:

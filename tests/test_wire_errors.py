@@ -8,7 +8,6 @@ queue errors, still be queued and get matched).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 from websockets.exceptions import InvalidStatus
@@ -21,12 +20,6 @@ from wsclient import (
     fresh_lang,
     fresh_topic,
 )
-
-
-@pytest.fixture
-async def clients(server) -> AsyncIterator[Clients]:
-    async with Clients(server.ws_url) as c:
-        yield c
 
 
 @pytest.fixture

@@ -5,13 +5,10 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
-from collections.abc import AsyncIterator
 
-import pytest
 from wsclient import (
     DIVIDE_A,
     DIVIDE_B,
-    Clients,
     assert_b64url,
     assert_iso8601,
     fresh_lang,
@@ -26,12 +23,6 @@ DEFAULT_DIMENSIONS = {
 }
 FAR_A = DIVIDE_A  # differ on every dimension, so `because` has the most to (not) reveal
 FAR_B = DIVIDE_B
-
-
-@pytest.fixture
-async def clients(server) -> AsyncIterator[Clients]:
-    async with Clients(server.ws_url) as c:
-        yield c
 
 
 # -- HTTP and handshake -----------------------------------------------------------

@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 
-import pytest
-from wsclient import Clients, fresh_lang, fresh_topic
+from wsclient import fresh_lang, fresh_topic
 
 BRIDGE_WAIT = 2.0
 MAX_WAIT = 10.0
-
-
-@pytest.fixture
-async def clients(server) -> AsyncIterator[Clients]:
-    async with Clients(server.ws_url) as c:
-        yield c
 
 
 async def _time_to_match(clients, profile_a, profile_b) -> float:

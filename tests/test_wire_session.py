@@ -7,18 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
-import pytest
-from wsclient import DIVIDE_A, DIVIDE_B, Clients, fresh_lang, fresh_topic
+from wsclient import DIVIDE_A, DIVIDE_B, fresh_lang, fresh_topic
 
 GRACE = 5.0
-
-
-@pytest.fixture
-async def clients(server) -> AsyncIterator[Clients]:
-    async with Clients(server.ws_url) as c:
-        yield c
 
 
 async def test_drop_reconnect_back_and_resume_replays_missed(clients) -> None:
