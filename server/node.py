@@ -62,6 +62,8 @@ class Session:
     # future for whoever waits until there are none.
     inflight: int = 0
     _settled: asyncio.Future[None] | None = None
+    ticket: matching.Ticket | None = None
+    lang: str = "en"
 
     def one_settled(self) -> None:
         self.inflight -= 1
@@ -76,8 +78,6 @@ class Session:
             if self._settled is None:
                 self._settled = asyncio.get_running_loop().create_future()
             await self._settled
-    ticket: matching.Ticket | None = None
-    lang: str = "en"
 
 
 @dataclass(frozen=True, slots=True)

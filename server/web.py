@@ -164,7 +164,7 @@ class WsConn:
 
 if _frames is not None:
     class _Inbox(_frames.WebSocketDataQueue):  # type: ignore[misc]
-        """aiohttp's queue of parsed frames that first offers a text frame to `now`.
+        """aiohttp's queue of parsed frames that first offers a text frame to `on_text_now`.
 
         Why: a chat message is begun where its bytes are parsed (numbered at
         once on one node; its Redis script written at once on many, and acked
