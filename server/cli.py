@@ -31,6 +31,7 @@ def _serve(args: argparse.Namespace) -> int:
         repeat_pair_after=args.repeat_pair_after, grace_period=args.grace_period,
         bridge_wait=args.bridge_wait, max_wait=args.max_wait,
         send_rate=args.send_rate, send_burst=args.send_burst, outbox_frames=args.outbox_frames,
+        heartbeat=args.heartbeat,
         conversation_minutes=args.conversation_minutes, stuck_after=args.stuck_after,
         member_retention=args.member_retention_days * 86400.0,
         report_retention=args.report_retention_days * 86400.0,
@@ -146,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="length of a guided conversation (0: open-ended)")
     s.add_argument("--outbox-frames", type=int, default=512,
                    help="frames queued for a member before they are dropped as too slow")
+    s.add_argument("--heartbeat", type=_positive, default=30.0,
+                   help="seconds of silence before a member is pinged; no pong within "
+                        "half of that drops them")
     s.add_argument("--loop", choices=("asyncio", "uvloop"),
                    default=os.environ.get("BRIDGECHAT_LOOP") or "asyncio",
                    help="event loop (default: env BRIDGECHAT_LOOP, else asyncio)")

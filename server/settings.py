@@ -35,6 +35,9 @@ class Settings:
     send_rate: float = 5.0
     bad_frames_per_minute: int = 30
     outbox_frames: int = 512
+    # A silent member is pinged after this many seconds, and dropped if no pong
+    # comes within half of it (below a proxy's idle timeout, so it keeps the line open).
+    heartbeat: float = 30.0
     extra: dict[str, str] = field(default_factory=dict)
     # Moderation (server/moderation/): invites, the report key, moderator sessions.
     require_invite: bool = False

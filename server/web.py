@@ -32,7 +32,6 @@ if aiohttp.__version__.startswith("3.14."):
     with contextlib.suppress(ImportError):
         _frames = importlib.import_module("aiohttp._websocket.reader")
 
-HEARTBEAT = 30.0
 # Bytes the transport may hold before frames wait in a member's outbox instead.
 HIGH_WATER = 64 * 1024
 _LEN16 = struct.Struct("!BBH").pack
@@ -209,6 +208,22 @@ class MemberSocket(web.WebSocketResponse):
         request.protocol.set_parser(self._parser, data_received_cb=cb)
         request.protocol.keep_alive(False)
 
+    def _on_data_received(self) -> None:
+        """Whatever arrives proves the member is there: the next ping moves back.
+
+        aiohttp does this by scheduling a callback for the next loop turn that
+        re-times the heartbeat, a handle and a turn per chat message. Moving
+        the deadline is enough while the ping timer is armed and no pong is
+        awaited: aiohttp's timer, when it fires, sees the later deadline and
+        waits again. After a ping (no timer, a pong awaited) it takes
+        aiohttp's own way, which also ends the wait for the pong."""
+        loop, every = self._loop, self._heartbeat
+        if (self._heartbeat_cb is None or self._pong_response_cb is not None
+                or loop is None or every is None):
+            super()._on_data_received()
+        else:
+            self._heartbeat_when = loop.time() + every
+
 
 def origin_allowed(request: web.Request, settings: Settings, *, missing_ok: bool) -> bool:
     origin = request.headers.get("Origin")
@@ -224,7 +239,7 @@ async def member_socket(request: web.Request) -> web.WebSocketResponse:
     settings, hub = request.app[SETTINGS], request.app[HUB]
     if not origin_allowed(request, settings, missing_ok=True):
         raise web.HTTPForbidden(text="This origin may not open a Bridgechat connection.")
-    ws = MemberSocket(heartbeat=HEARTBEAT, compress=False,
+    ws = MemberSocket(heartbeat=settings.heartbeat, compress=False,
                       max_msg_size=protocol.MAX_MESSAGE_BYTES)
     await ws.prepare(request)
     conn = WsConn(ws, settings.outbox_frames, request.transport)

@@ -1,6 +1,9 @@
 import json
+from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from server import protocol as p
 from server.protocol import Code, ProtocolError
@@ -100,3 +103,15 @@ def test_server_frames_use_wire_names() -> None:
 
 def test_every_code_has_plain_words() -> None:
     assert set(p.PLAIN_WORDS) == set(Code)
+
+
+@given(st.floats(min_value=0, max_value=4_102_444_800, allow_nan=False))
+def test_timestamps_read_as_datetime_writes_them(t: float) -> None:
+    """Every `ts` is datetime's ISO text to the millisecond, in UTC with Z."""
+    def by_datetime(x: float) -> str:
+        return datetime.fromtimestamp(x, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+    # The two round to the microsecond by different float sums, so at an exact
+    # half microsecond they may differ by one; a microsecond either way covers it.
+    assert p.iso(t) in {by_datetime(t), by_datetime(t - 1e-6), by_datetime(t + 1e-6)}
+    assert len(p.iso(t)) == 24

@@ -23,7 +23,7 @@ from aiohttp import WSMsgType, web
 from server.hub import Hub
 from server.moderation import overview
 from server.moderation.auth import AUTH, Auth, problem
-from server.web import HEARTBEAT, SETTINGS, SOCKETS, WsConn, origin_allowed
+from server.web import SETTINGS, SOCKETS, WsConn, origin_allowed
 
 log = logging.getLogger("bridgechat.moderation")
 
@@ -159,7 +159,7 @@ async def moderate_socket(request: web.Request) -> web.WebSocketResponse:
     # Browsers always send Origin; its absence means a page elsewhere cannot be ruled out.
     if not origin_allowed(request, settings, missing_ok=False):
         raise problem(403, "bad_origin", "This origin may not open the moderators' feed.")
-    ws = web.WebSocketResponse(heartbeat=HEARTBEAT, compress=False, max_msg_size=4096)
+    ws = web.WebSocketResponse(heartbeat=settings.heartbeat, compress=False, max_msg_size=4096)
     await ws.prepare(request)
     viewer = Viewer(WsConn(ws, OUTBOX, request.transport), who.token_hash)
     watch.viewers.add(viewer)
