@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+import msgspec
+
 from server.protocol import CloseReason, Code, ProtocolError
 
 # How many client message ids per member a room remembers for idempotency.
@@ -56,9 +58,11 @@ class Seat:
     sent: OrderedDict[str, tuple[int, str]] = field(default_factory=OrderedDict)
 
 
-@dataclass(frozen=True, slots=True)
-class Accepted:
-    """A numbered message; `fresh` is False for a resend of a known id."""
+class Accepted(msgspec.Struct, frozen=True):
+    """A numbered message; `fresh` is False for a resend of a known id.
+
+    A Struct, not a frozen dataclass: one is made per message, and a frozen
+    dataclass sets each field through object.__setattr__ in Python."""
 
     seq: int
     ts: str
