@@ -70,4 +70,5 @@ def test_tag_is_standard_hmac_sha256_of_the_canonical_fields(text: str, seq: int
                             separators=(",", ":"), ensure_ascii=False).encode()
         want = hmac.new(k.keys[k.current], fields, hashlib.sha256).digest()
         assert raw == k.current.to_bytes(4, "big") + want
+        assert tag == base64.urlsafe_b64encode(raw).decode().rstrip("=")  # base64url, no padding
         k.rotate(os.urandom(80), now=1.0)  # longer than a SHA-256 block, too
