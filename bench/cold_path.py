@@ -52,8 +52,8 @@ class CountingConn:
         pass
 
 
-async def paired_hub(data_dir: Path) -> tuple[Hub, Session, str]:
-    """A one-node hub with two members matched in a room; the first member and the room."""
+async def paired_hub(data_dir: Path) -> tuple[Hub, Session, Session, str]:
+    """A one-node hub with two members matched in a room: both members and the room."""
     settings = Settings(data_dir=data_dir, send_rate=1e9, send_burst=1e9, bridge_wait=0.0)
     hub = Hub(settings, Store(sqlite_url(data_dir)), MemoryBroker(), load_deck(settings.deck))
     await hub.start()
@@ -61,13 +61,15 @@ async def paired_hub(data_dir: Path) -> tuple[Hub, Session, str]:
     prompt = next(iter(hub.prompts))
     for sess, age in zip(members, ("18-29", "60+"), strict=True):
         await web.on_text(hub, sess, '{"type":"hello","v":1,"token":null}')
-        await web.on_text(hub, sess, '{"type":"join","prompts":["%s"],"languages":["en"],'
-                          '"profile":{"age_band":"%s"}}' % (prompt, age))
+        await web.on_text(hub, sess, json.dumps({
+            "type": "join", "prompts": [prompt], "languages": ["en"],
+            "profile": {"age_band": age}}))
     for _ in range(100):
         await hub.match_tick()
-        room = members[0].conn.room  # type: ignore[attr-defined]
+        conn = members[0].conn
+        room = conn.room if isinstance(conn, CountingConn) else None
         if room is not None:
-            return hub, members[0], room
+            return hub, members[0], members[1], room
         await asyncio.sleep(0.05)
     raise RuntimeError("the two members were not matched")
 
@@ -97,17 +99,19 @@ async def main() -> None:
     p.add_argument("--idle-ms", type=float, default=1.5)
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        hub, sess, room = await paired_hub(Path(tmp))
-        n = iter(range(10**9))
+        hub, sess, partner, room = await paired_hub(Path(tmp))
         keys = franking.FrankingKeys()
         keys.rotate(bytes(32), 0.0)
         ts = protocol.iso(time.time())
         message = protocol.Message(room=room, seq=1, from_="Ash", text=TEXT, ts=ts, tag="t" * 48)
-        frame = '{"type":"send","room":"%s","id":"c.1","text":"%s"}' % (room, TEXT)
+
+        def send(n: int) -> str:
+            return json.dumps({"type": "send", "room": room, "id": f"c.{n}", "text": TEXT})
+
+        frame = send(0)
+        sends = iter([send(i) for i in range(1, 2 * args.messages + 2)])  # made before timing
         cases: dict[str, Callable[[], object]] = {
-            "send, whole path": lambda: web.on_text_now(
-                hub, sess, '{"type":"send","room":"%s","id":"c.%d","text":"%s"}'
-                % (room, next(n), TEXT)),
+            "send, whole path": lambda: web.on_text_now(hub, sess, next(sends)),
             "  decode the frame": lambda: protocol.decode(frame),
             "  ts (iso of time.time)": lambda: protocol.iso(time.time()),
             "  franking tag": lambda: keys.tag(room, 1, "Ash", ts, TEXT),
@@ -118,8 +122,13 @@ async def main() -> None:
         rounds = max(1, args.messages // len(cases))
         print(f"{rounds} rounds, {args.idle_ms} ms idle before each cold call; median µs")
         print(f"{'':32s} {'cold':>8s} {'warm':>8s}")
+        mine, theirs = sess.conn, partner.conn
+        assert isinstance(mine, CountingConn) and isinstance(theirs, CountingConn)
+        sender_had, partner_had = mine.frames, theirs.frames
         for name, (cold, warm) in timed(cases, rounds, args.idle_ms / 1000).items():
             print(f"{name:32s} {cold:8.2f} {warm:8.2f}")
+        print(f"checked: {2 * rounds} sends made {mine.frames - sender_had} acks "
+              f"and {theirs.frames - partner_had} messages to the partner")
         await hub.stop()
 
 

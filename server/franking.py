@@ -37,9 +37,9 @@ def _builtin_sha256() -> Any:
     Why not OpenSSL's, which hashlib picks: a message usually finds the CPU
     idle and its caches cold, and there OpenSSL's generic digest path (a
     context copy, update and final through its provider layer) cost about
-    20 us against 14 us for the compact built-in code, the largest single
-    item of a relayed message (measured in bench/README.md's cold-CPU
-    probe). Same function, same bytes; a test checks the tags against hmac."""
+    20 us against 14 us for the compact built-in code, in the largest single
+    item of a relayed message (bench/cold_path.py). Same function, same
+    bytes; a test checks the tags against the standard library's hmac."""
     for name in ("_sha2", "_sha256"):
         try:
             return importlib.import_module(name).sha256

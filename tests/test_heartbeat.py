@@ -37,10 +37,10 @@ class RawSocket:
         body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
         self.writer.write(bytes((0x80 | opcode, 0x80 | len(payload))) + mask + body)
 
-    async def frame(self, timeout: float) -> tuple[int, bytes] | None:
+    async def frame(self, wait: float) -> tuple[int, bytes] | None:
         """The next server frame as (opcode, payload); None once the server has hung up."""
         try:
-            head = await asyncio.wait_for(self.reader.readexactly(2), timeout)
+            head = await asyncio.wait_for(self.reader.readexactly(2), wait)
             n = head[1] & 0x7F
             if n == 126:
                 n = struct.unpack("!H", await self.reader.readexactly(2))[0]
@@ -60,14 +60,14 @@ async def test_talking_member_is_not_pinged_and_silent_one_is_dropped(make_serve
         until = time.monotonic() + 3.0
         while time.monotonic() < until:
             ws.send(PING, b"still here")
-            got = await ws.frame(timeout=2.0)
+            got = await ws.frame(wait=2.0)
             assert got == (PONG, b"still here"), got
             await asyncio.sleep(0.25)
         # Now silence, and the server's ping goes unanswered: after about a second the
         # server pings, half a second later it gives up on us and hangs up.
         silent_at = time.monotonic()
         seen: list[int] = []
-        while (got := await ws.frame(timeout=10.0)) is not None:
+        while (got := await ws.frame(wait=10.0)) is not None:
             seen.append(got[0])
             if got[0] == CLOSE:
                 break
@@ -85,7 +85,7 @@ async def test_member_who_answers_pings_stays_connected(make_server) -> None:
         pings = 0
         until = time.monotonic() + 4.0
         while time.monotonic() < until:
-            got = await ws.frame(timeout=3.0)
+            got = await ws.frame(wait=3.0)
             assert got is not None and got[0] == PING, got  # nothing else, and no hang-up
             pings += 1
             ws.send(PONG, got[1])
