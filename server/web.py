@@ -78,8 +78,23 @@ class WsConn:
     def push(self, frame: bytes) -> None:
         if self.evicting is not None:
             return
-        if self.writer is None and self._write_now(frame):
-            return
+        if self.writer is None:
+            # Written now if the transport has room: in line, not in a helper,
+            # as this runs twice per chat message (bench/cold_path.py).
+            t = self.transport
+            if t is not None and (t.is_closing() or self.ws.closed):
+                return  # a closed connection: the frame goes nowhere
+            if t is not None and t.get_write_buffer_size() < HIGH_WATER:
+                # RFC 6455 5.2: FIN + text opcode, unmasked (server to client), no
+                # extension bits (permessage-deflate is off for this socket).
+                n = len(frame)
+                if n < 126:
+                    t.write(bytes((0x81, n)) + frame)
+                elif n < 65536:
+                    t.write(_LEN16(0x81, 126, n) + frame)
+                else:
+                    t.write(_LEN64(0x81, 127, n) + frame)
+                return
         outbox = self.outbox
         if outbox is None:
             outbox = self.outbox = deque()
@@ -89,24 +104,6 @@ class WsConn:
             return
         outbox.append(frame)
         self._wake()
-
-    def _write_now(self, frame: bytes) -> bool:
-        """Write one text frame now if the transport has room; True if it is dealt with."""
-        t = self.transport
-        if t is None or t.is_closing() or self.ws.closed:
-            return t is not None  # a closed connection: the frame goes nowhere
-        if t.get_write_buffer_size() >= HIGH_WATER:
-            return False
-        # RFC 6455 5.2: FIN + text opcode, unmasked (server to client), no
-        # extension bits (permessage-deflate is off for this socket).
-        n = len(frame)
-        if n < 126:
-            t.write(bytes((0x81, n)) + frame)
-        elif n < 65536:
-            t.write(_LEN16(0x81, 126, n) + frame)
-        else:
-            t.write(_LEN64(0x81, 127, n) + frame)
-        return True
 
     def close_soon(self, code: int, reason: str) -> None:
         """Close after the frames already queued (so an error frame arrives first)."""
@@ -218,8 +215,8 @@ class MemberSocket(web.WebSocketResponse):
         waits again. After a ping (no timer, a pong awaited) it takes
         aiohttp's own way, which also ends the wait for the pong."""
         loop, every = self._loop, self._heartbeat
-        if (self._heartbeat_cb is None or self._pong_response_cb is not None
-                or loop is None or every is None):
+        if (_frames is None or self._heartbeat_cb is None  # _frames: the aiohttp this knows
+                or self._pong_response_cb is not None or loop is None or every is None):
             super()._on_data_received()
         else:
             self._heartbeat_when = loop.time() + every
