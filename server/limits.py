@@ -24,9 +24,16 @@ class TokenBucket:
         return self.tokens >= 1
 
     def take(self, now: float) -> bool:
-        if not self.ready(now):
+        # `ready` and the take in one call: every chat message comes through here.
+        tokens = self.tokens
+        if tokens < 0:
+            tokens, self.last = self.burst, now
+        tokens = min(self.burst, tokens + (now - self.last) * self.rate)
+        self.last = now
+        if tokens < 1:
+            self.tokens = tokens
             return False
-        self.tokens -= 1
+        self.tokens = tokens - 1
         return True
 
     def give_back(self) -> None:
