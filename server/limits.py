@@ -15,16 +15,8 @@ class TokenBucket:
     tokens: float = -1.0
     last: float = 0.0
 
-    def ready(self, now: float) -> bool:
-        """Would `take` succeed now? (Takes nothing.)"""
-        if self.tokens < 0:
-            self.tokens, self.last = self.burst, now
-        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
-        self.last = now
-        return self.tokens >= 1
-
     def take(self, now: float) -> bool:
-        # `ready` and the take in one call: every chat message comes through here.
+        """Refill for the time since the last call, then spend a token if there is one."""
         tokens = self.tokens
         if tokens < 0:
             tokens, self.last = self.burst, now

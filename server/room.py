@@ -58,13 +58,6 @@ class Seat:
     sent: OrderedDict[str, tuple[int, str]] = field(default_factory=OrderedDict)
 
 
-def _unseated(seat: Seat | None) -> ProtocolError:
-    """Why a member may not act in a room: not (or no longer) in it, or it closed."""
-    if seat is None or seat.state is GONE:
-        return ProtocolError(Code.NOT_IN_ROOM)
-    return ProtocolError(Code.ROOM_CLOSED)
-
-
 class Accepted(msgspec.Struct, frozen=True):
     """A numbered message; `fresh` is False for a resend of a known id.
 
@@ -168,8 +161,10 @@ class Room:
     def seat(self, member: str) -> Seat:
         """The member's live seat, or the error the protocol gives."""
         seat = self.seats.get(member)
-        if seat is None or seat.state is GONE or self.closed is not None:
-            raise _unseated(seat)
+        if seat is None or seat.state is GONE:
+            raise ProtocolError(Code.NOT_IN_ROOM)
+        if self.closed is not None:
+            raise ProtocolError(Code.ROOM_CLOSED)
         return seat
 
     def has_member(self, member: str) -> bool:
@@ -190,10 +185,7 @@ class Room:
 
         `allowed` is the sender's rate limit: it refuses a new id, never a resend.
         The Redis broker runs this same rule as a script (server/broker/redis.py)."""
-        # seat() in line: this runs for every message.
-        seat = self.seats.get(member)
-        if seat is None or seat.state is GONE or self.closed is not None:
-            raise _unseated(seat)
+        seat = self.seat(member)
         known = seat.sent.get(client_id)
         if known is not None:
             return Accepted(known[0], known[1], fresh=False)

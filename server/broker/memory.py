@@ -165,9 +165,7 @@ class MemoryBroker:
     def send_soon(self, room_id: str, member: str, client_id: str, ts: str, text: str,
                   allowed: bool = True) -> Accepted:
         """`send` without a wait: this broker numbers a message at once."""
-        due = self._due
-        if due and due[0][0] <= time.monotonic():
-            self._sweep()
+        self._sweep()
         room = self._rooms.get(room_id)
         if room is None:
             raise ProtocolError(Code.UNKNOWN_ROOM)
