@@ -126,7 +126,7 @@ def system(name: str, loop: str, work: Path, before: Path | None = None
             n = 1 if name == "bridgechat-1" else 2
             extra = ["--redis", str(redis_url)] if redis_url else []
             pids = [ps.start(f"{name}-{loop}-{i}", [
-                PY, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(p),
+                PY, "-m", "bridgechat", "serve", "--host", "127.0.0.1", "--port", str(p),
                 "--data-dir", str(data / "data"), "--loop", loop, *LIFT, *extra], p, http=True,
                 cwd=cwd) for i, p in enumerate(ports[:n])]
             ports, proto = ports[:n], "bridgechat"
@@ -150,7 +150,7 @@ def relay(label: str, urls: list[str], pids: list[int], proto: str, args: argpar
     if args.resume and path.exists():
         done: dict[str, Any] = json.loads(path.read_text())
         return done
-    cmd = [PY, "-m", "server", "bench", "relay", "--protocol", proto, "--pairs",
+    cmd = [PY, "-m", "bridgechat", "bench", "relay", "--protocol", proto, "--pairs",
            str(pairs or args.pairs), "--rate", str(rate), "--duration", str(args.duration),
            "--window", str(window), "--size", str(args.size), "--label", label,
            "--client-loop", args.client_loop, "--json", str(path), "--quiet"]
@@ -173,7 +173,7 @@ def connections(label: str, urls: list[str], pids: list[int], proto: str,
     if args.resume and path.exists():
         done: dict[str, Any] = json.loads(path.read_text())
         return done
-    cmd = [PY, "-m", "server", "bench", "connections", "--protocol", proto, "--url", urls[0],
+    cmd = [PY, "-m", "bridgechat", "bench", "connections", "--protocol", proto, "--url", urls[0],
            "--server-pid", str(pids[0]), "--counts", args.counts, "--label", label,
            "--json", str(path)]
     print(f"$ {' '.join(cmd[1:])}", flush=True)

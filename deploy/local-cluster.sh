@@ -201,7 +201,7 @@ start_nodes() {
     if alive "$STATE/node$i.pid"; then say "node$i already running on $port"; continue; fi
     mkdir -p "$STATE/node$i"
     # shellcheck disable=SC2086  # NODE_ARGS is a list of flags
-    (cd "$ROOT" && BRIDGECHAT_REPORT_KEY="$key" PYTHONUNBUFFERED=1 exec "$PYTHON" -m server serve \
+    (cd "$ROOT" && BRIDGECHAT_REPORT_KEY="$key" PYTHONUNBUFFERED=1 exec "$PYTHON" -m bridgechat serve \
       --host 127.0.0.1 --port "$port" --data-dir "$STATE/node$i" \
       --redis "redis://127.0.0.1:$REDIS_PORT/0" \
       --database "postgresql://bridgechat@127.0.0.1:$PG_PORT/bridgechat" \

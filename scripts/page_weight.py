@@ -25,7 +25,7 @@ visit, except that the one-time rules page is marked as read so the start
 form shows). The figures printed are each run's and the median.
 
 Usage: python scripts/page_weight.py [--url URL] [--runs N] [--no-throttle] [--json]
-Without --url it starts `python -m server serve` on a free loopback port with a
+Without --url it starts `python -m bridgechat serve` on a free loopback port with a
 temporary data directory, and stops it at the end.
 """
 
@@ -72,7 +72,7 @@ def free_port() -> int:
 def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", "bridgechat", "serve", "--host", "127.0.0.1", "--port", str(port),
          "--data-dir", str(data_dir)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

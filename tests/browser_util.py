@@ -27,7 +27,8 @@ CHROMIUM_ARGS = [
 ]
 
 
-DECK = tomllib.loads((ROOT / "server" / "data" / "deck.toml").read_text(encoding="utf-8"))
+DECK_FILE = ROOT / "server" / "bridgechat" / "data" / "deck.toml"
+DECK = tomllib.loads(DECK_FILE.read_text(encoding="utf-8"))
 PROMPT = {p["id"]: p["text"] for p in DECK["prompts"]}
 AGE_LABEL = next(d["label"] for d in DECK["dimensions"] if d["id"] == "age_band")
 MATCH_TIMEOUT = 15_000  # ms: the contract promises a match within 10 s

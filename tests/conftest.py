@@ -56,7 +56,7 @@ class LiveServer:
     def start(self) -> LiveServer:
         self.port = self.port or free_port()
         cmd = [
-            sys.executable, "-m", "server", "serve",
+            sys.executable, "-m", "bridgechat", "serve",
             "--host", "127.0.0.1", "--port", str(self.port),
             "--data-dir", str(self.data_dir), *self.args,
         ]

@@ -31,7 +31,7 @@ TIMEOUT = 5.0
 
 
 def moderator_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "server", "moderator", *args], input=stdin,
+    return subprocess.run([sys.executable, "-m", "bridgechat", "moderator", *args], input=stdin,
                           capture_output=True, text=True, cwd=ROOT, timeout=60, check=False)
 
 

@@ -7,12 +7,11 @@ import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-
-from server.broker import Broker, Said
-from server.broker.memory import MemoryBroker
-from server.matching import Ticket
-from server.protocol import Code, ProtocolError
-from server.room import Accepted, Room, RoomMeta
+from bridgechat.broker import Broker, Said
+from bridgechat.broker.memory import MemoryBroker
+from bridgechat.core.protocol import Code, ProtocolError
+from bridgechat.core.room import Accepted, Room, RoomMeta
+from bridgechat.matching import Ticket
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +34,7 @@ async def broker(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Broker, 
     if request.param == "memory":
         b = MemoryBroker(history=5)
     else:
-        from server.broker.redis import RedisBroker
+        from bridgechat.broker.redis import RedisBroker
 
         url = request.getfixturevalue("redis_url")
         b = RedisBroker(url, node="n1", history=5)
@@ -175,8 +174,8 @@ async def test_sends_begun_in_turn_are_numbered_in_turn(broker) -> None:
 
 
 def test_the_kept_parts_of_the_send_command_pack_as_the_whole() -> None:
-    from server.broker.redis import RedisBroker
-    from server.broker.resp import pack
+    from bridgechat.broker.redis import RedisBroker
+    from bridgechat.broker.resp import pack
 
     r = RedisBroker("redis://127.0.0.1:1/0", "node")  # connects to nothing until started
     for room_id, member, cid, text, allowed in (("r1", "m1", "a", "hi", True),
@@ -262,7 +261,7 @@ async def test_wake_times_come_due_once_and_earliest_wins(broker) -> None:
 
 async def test_redis_reset_keeps_numbering_where_it_was(redis_url: str) -> None:
     """Redis lost its state: the node puts the room back and the next number follows on."""
-    from server.broker.redis import RedisBroker
+    from bridgechat.broker.redis import RedisBroker
 
     b = RedisBroker(redis_url, node="n1", history=5)
     await b.r.flushdb()

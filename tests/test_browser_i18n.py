@@ -33,7 +33,8 @@ PLURALS = {
     "pl": {"one", "few", "many", "other"}, "uk": {"one", "few", "many", "other"},
     "ar": {"zero", "one", "two", "few", "many", "other"},
 }
-DECK = tomllib.loads((ROOT / "server" / "data" / "deck.toml").read_text(encoding="utf-8"))
+DECK_FILE = ROOT / "server" / "bridgechat" / "data" / "deck.toml"
+DECK = tomllib.loads(DECK_FILE.read_text(encoding="utf-8"))
 browser_only = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(),
@@ -143,7 +144,7 @@ def test_arabic_and_english_members_talk(open_member: Callable[..., Member]) -> 
 
 def test_match_reasons_are_translated() -> None:
     """server/reasons.py: the `because` catalogs have English's keys and placeholders."""
-    from server.reasons import CATALOG
+    from bridgechat.matching.reasons import CATALOG
 
     assert set(CATALOG) >= set(LOCALES)
     for locale in LOCALES:

@@ -1,9 +1,8 @@
 import os
 
+from bridgechat.core.franking import FrankingKeys
 from hypothesis import given
 from hypothesis import strategies as st
-
-from server.franking import FrankingKeys
 
 
 def keys() -> FrankingKeys:

@@ -17,12 +17,11 @@ import urllib.request
 from typing import Any
 
 import pytest
+from bridgechat.privacy import impact
+from bridgechat.privacy.impact import MIN_COUNT, Conversation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from wsclient import Clients, fresh_lang
-
-from server import impact
-from server.impact import MIN_COUNT, Conversation
 
 DIMS = ["age_band", "origin", "area", "politics"]
 PROMPTS = ["home", "work", "news"]

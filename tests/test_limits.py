@@ -1,4 +1,4 @@
-from server.limits import TokenBucket, WindowCounter
+from bridgechat.core.limits import TokenBucket, WindowCounter
 
 
 def test_bucket_allows_a_burst_then_the_rate() -> None:

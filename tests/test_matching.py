@@ -7,11 +7,8 @@ from collections.abc import Iterable, Sequence
 
 import networkx as nx
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from server.deck import Dimension
-from server.matching import (
+from bridgechat.core.deck import Dimension
+from bridgechat.matching import (
     Constraints,
     Group,
     Policy,
@@ -24,6 +21,8 @@ from server.matching import (
     match_round,
     score_group,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 DIMS = (
     Dimension("age_band", "Your age", ("18-29", "30-44", "45-59", "60+")),

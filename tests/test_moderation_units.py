@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from server import matching
-from server.moderation import invites, overview
-from server.moderation.auth import csrf_for
-from server.moderation.throttle import LoginLimits
+from bridgechat import matching
+from bridgechat.moderation import invites, overview
+from bridgechat.moderation.auth import csrf_for
+from bridgechat.moderation.throttle import LoginLimits
 
 
 def test_login_limits_per_name_and_address() -> None:

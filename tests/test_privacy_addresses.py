@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import itertools
 
-from server.addresses import DAY, AddressHasher, normalise
+from bridgechat.privacy.addresses import DAY, AddressHasher, normalise
 
 NOON = 20_000 * DAY + DAY / 2  # some UTC noon
 

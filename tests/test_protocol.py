@@ -2,11 +2,10 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from bridgechat.core import protocol as p
+from bridgechat.core.protocol import Code, ProtocolError
 from hypothesis import given
 from hypothesis import strategies as st
-
-from server import protocol as p
-from server.protocol import Code, ProtocolError
 
 
 def code_of(data: str | bytes) -> Code:

@@ -17,19 +17,18 @@ from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
-
-from server.addresses import DAY, AddressHasher
-from server.app import create_app
-from server.broker.memory import MemoryBroker
-from server.cli import build_parser
-from server.deck import load_deck
-from server.hub import Hub, Session
-from server.privacy import Sightings, day_of, enforce_retention, key_cutoff
-from server.room import Room, RoomMeta
-from server.settings import Settings
-from server.store import Store, hash_token, sqlite_url
-from server.store.moderation import ReportRow
-from server.web import HUB
+from bridgechat.broker.memory import MemoryBroker
+from bridgechat.cli import build_parser
+from bridgechat.core.deck import load_deck
+from bridgechat.core.room import Room, RoomMeta
+from bridgechat.node.hub import Hub, Session
+from bridgechat.privacy.addresses import DAY, AddressHasher
+from bridgechat.privacy.routes import Sightings, day_of, enforce_retention, key_cutoff
+from bridgechat.settings import Settings
+from bridgechat.store import Store, hash_token, sqlite_url
+from bridgechat.store.moderation import ReportRow
+from bridgechat.web.app import create_app
+from bridgechat.web.member import HUB
 
 NOW = time.time()
 

@@ -1,9 +1,8 @@
 import pytest
+from bridgechat.core.protocol import Code, ProtocolError
+from bridgechat.core.room import AWAY, GONE, PRESENT, Accepted, IllegalTransition, Room
 from hypothesis import given
 from hypothesis import strategies as st
-
-from server.protocol import Code, ProtocolError
-from server.room import AWAY, GONE, PRESENT, Accepted, IllegalTransition, Room
 
 
 def room() -> Room:
@@ -125,7 +124,7 @@ def test_snapshot_round_trips_every_field() -> None:
 
 
 def test_stages_follow_the_share_of_time() -> None:
-    from server.room import next_stage_at, stage_for
+    from bridgechat.core.room import next_stage_at, stage_for
 
     assert [stage_for(t, 100.0) for t in (0, 19.9, 20, 79, 80, 100)] == [
         "icebreaker", "icebreaker", "discuss", "discuss", "reflect", "reflect"]

@@ -20,13 +20,9 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from cluster_util import PostgresServer
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
-
-from server.deck import Prompt
-from server.store import Store, hash_token
-from server.store.base import (
+from bridgechat.core.deck import Prompt
+from bridgechat.store import Store, hash_token
+from bridgechat.store.base import (
     BASELINE,
     BASELINE_TABLES,
     engine_url,
@@ -35,6 +31,9 @@ from server.store.base import (
     migration_config,
     open_engine,
 )
+from cluster_util import PostgresServer
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -183,7 +182,7 @@ def test_audit_log_is_append_only(store: Store) -> None:
 
 
 def test_report_keeps_sealed_bytes(store: Store) -> None:
-    from server.store.moderation import ReportRow
+    from bridgechat.store.moderation import ReportRow
 
     sealed = bytes(range(256))
     store.add_report(ReportRow(id="r1", reason="abuse", verified=2, created=5.0,

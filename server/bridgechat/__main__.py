@@ -1,0 +1,3 @@
+from bridgechat.cli import main
+
+raise SystemExit(main())

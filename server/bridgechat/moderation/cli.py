@@ -1,0 +1,130 @@
+"""`bridgechat moderator add|remove|list`, and the moderation flags of `serve`.
+
+The password comes from standard input, one line, the newline not part of
+it, so it never shows in a process list or a shell history; from a
+terminal it is asked for without echo. Each account change lands in the
+audit log as done by "command line".
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bridgechat.moderation.passwords import (
+    ROLES,
+    hash_password,
+    normal_username,
+    password_problem,
+    username_problem,
+)
+from bridgechat.store import Store, sqlite_url
+
+OPERATOR = "command line"
+
+
+def add_serve_flags(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--require-invite", action="store_true",
+                   help="members need an invite code to join (admins create them)")
+    s.add_argument("--report-key-file", default=None,
+                   help="file with the key that seals reports (default: env "
+                        "BRIDGECHAT_REPORT_KEY, else DATA_DIR/report.key, made once)")
+    s.add_argument("--moderator-idle", type=float, default=1800.0,
+                   help="seconds of inactivity that end a moderator's session")
+
+
+def serve_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The Settings fields that the flags above set."""
+    return {"require_invite": args.require_invite,
+            "report_key_file": Path(args.report_key_file) if args.report_key_file else None,
+            "moderator_idle": args.moderator_idle}
+
+
+def read_password() -> str:
+    if sys.stdin.isatty():
+        return getpass.getpass("Password for the new moderator: ")
+    line = sys.stdin.readline()
+    return line.removesuffix("\n").removesuffix("\r")
+
+
+def open_store(args: argparse.Namespace) -> Store:
+    if args.database:
+        return Store(args.database)
+    data_dir = Path(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return Store(sqlite_url(data_dir))
+
+
+def _add(args: argparse.Namespace) -> int:
+    name = normal_username(args.name)
+    trouble = username_problem(name)
+    password = read_password()
+    trouble = trouble or password_problem(password)
+    if trouble:
+        print(trouble, file=sys.stderr)
+        return 1
+    store = open_store(args)
+    try:
+        if not store.add_moderator(name, args.role, hash_password(password), time.time()):
+            print(f"A moderator named {name} already exists; remove it first to replace it.",
+                  file=sys.stderr)
+            return 1
+        store.audit(OPERATOR, "moderator.add", f"moderator:{name}", f"role {args.role}",
+                    time.time())
+    finally:
+        store.close()
+    print(f"Added {args.role} {name}. They can sign in at /moderate.html.")
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    name = normal_username(args.name)
+    store = open_store(args)
+    try:
+        if not store.remove_moderator(name):
+            print(f"There is no moderator named {name}.", file=sys.stderr)
+            return 1
+        store.audit(OPERATOR, "moderator.remove", f"moderator:{name}", None, time.time())
+    finally:
+        store.close()
+    print(f"Removed {name}; their open sessions end within a few seconds.")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    try:
+        for name, role in store.moderators():
+            print(f"{name}\t{role}")
+    finally:
+        store.close()
+    return 0
+
+
+def add_moderator_command(sub: Any) -> None:
+    """Add the `moderator` command to the top-level subparsers."""
+    m = sub.add_parser("moderator", help="add, remove or list moderator accounts")
+    verbs = m.add_subparsers(dest="verb", required=True)
+
+    def where(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data-dir", default="bridgechat-data")
+        p.add_argument("--database", default=None,
+                       help="SQLAlchemy URL (default: SQLite in data dir)")
+
+    a = verbs.add_parser("add", help="add an account; the password is read from standard input")
+    a.add_argument("name")
+    a.add_argument("--role", choices=ROLES, default="moderator",
+                   help="admins also manage invite codes and read the audit log")
+    where(a)
+    a.set_defaults(func=_add)
+    r = verbs.add_parser("remove", help="remove an account and end its sessions")
+    r.add_argument("name")
+    where(r)
+    r.set_defaults(func=_remove)
+    ls = verbs.add_parser("list", help="list accounts and their roles")
+    where(ls)
+    ls.set_defaults(func=_list)

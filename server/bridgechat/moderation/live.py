@@ -1,0 +1,177 @@
+"""/ws/moderate: the live feed behind the moderators' dashboard.
+
+The hub calls `Watch.poke` whenever the queue or the rooms change. A burst
+of changes (a round that opens ten rooms) becomes one frame: the first
+change after a quiet spell goes out at once, later ones at most every
+COALESCE seconds, so a join shows well within a second and a busy pool
+does not flood the dashboards. A socket gets `snapshot` before anything
+else; a change that happens while its snapshot is being built is sent
+again after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from bridgechat.moderation import overview
+from bridgechat.moderation.auth import AUTH, Auth, problem
+from bridgechat.node.hub import Hub
+from bridgechat.web.member import SETTINGS, SOCKETS, WsConn, origin_allowed
+
+log = logging.getLogger("bridgechat.moderation")
+
+COALESCE = 0.15
+RECHECK = 15.0
+REFRESH = 5.0
+OUTBOX = 64
+# Rooms read to list the longest-running ones; the count is exact regardless.
+MAX_ROOMS_READ = 500
+# Close code for a socket whose session ended (signed out, expired, account removed).
+SESSION_ENDED = 4401
+
+
+def encode(frame: dict[str, Any]) -> bytes:
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@dataclass(eq=False, slots=True)
+class Viewer:
+    """One dashboard socket."""
+
+    conn: WsConn
+    token_hash: str
+    ready: bool = False
+    missed: bool = False
+
+
+class Watch:
+    """Every dashboard socket on this node, and what to tell them."""
+
+    def __init__(self, auth: Auth) -> None:
+        self.auth = auth
+        self.viewers: set[Viewer] = set()
+        self.dirty: set[str] = set()
+        self.wake = asyncio.Event()
+        self.open_reports = 0
+
+    @property
+    def hub(self) -> Hub:
+        return self.auth.hub
+
+    def poke(self, what: str) -> None:
+        """The hub's listener: something about `what` ("queue", "rooms") changed."""
+        self.dirty.add(what)
+        self.wake.set()
+
+    def broadcast(self, frame: dict[str, Any]) -> None:
+        data = encode(frame)
+        for v in self.viewers:
+            if v.ready:
+                v.conn.push(data)
+            else:
+                v.missed = True
+
+    def report_opened(self, report_id: str, reason: str, verified: int) -> None:
+        self.open_reports += 1
+        self.broadcast({"type": "report_opened", "report": report_id, "reason": reason,
+                        "verified": verified, "reports": self.open_reports})
+
+    def report_resolved(self, report_id: str) -> None:
+        self.open_reports = max(0, self.open_reports - 1)
+        self.broadcast({"type": "report_resolved", "report": report_id,
+                        "reports": self.open_reports})
+
+    async def queue_frame(self, kind: str) -> dict[str, Any]:
+        hub = self.hub
+        tickets = await hub.broker.tickets()
+        return overview.queue_frame(kind, tickets, time.time(), hub.paused,
+                                    await hub.constraints())
+
+    async def rooms_frame(self) -> dict[str, Any]:
+        broker = self.hub.broker
+        ids = await broker.open_rooms()
+        rooms = [r for r in [await broker.room(i) for i in ids[:MAX_ROOMS_READ]] if r is not None]
+        frame = overview.rooms_frame(rooms, time.time())
+        frame["rooms"] = max(frame["rooms"], len(ids))
+        return frame
+
+    async def welcome(self, viewer: Viewer) -> None:
+        """Send `snapshot`, then let the viewer have live frames."""
+        frame = await self.queue_frame("snapshot")
+        rooms = await self.rooms_frame()
+        frame.update(rooms=rooms["rooms"], live=rooms["live"], reports=self.open_reports)
+        viewer.conn.push(encode(frame))
+        viewer.ready = True
+        if viewer.missed:
+            self.poke("queue")
+            self.poke("rooms")
+
+    async def run(self) -> None:
+        """Forever: wait for a change, send one frame per kind, then pause briefly."""
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            what, self.dirty = self.dirty, set()
+            if self.viewers:
+                try:
+                    if "queue" in what:
+                        self.broadcast(await self.queue_frame("queue_changed"))
+                    if "rooms" in what:
+                        self.broadcast(await self.rooms_frame())
+                except Exception:
+                    log.exception("moderators' feed failed")
+            await asyncio.sleep(COALESCE)
+
+    async def refresh(self) -> None:
+        """Every REFRESH s: what changed on other nodes reaches this node's dashboards too."""
+        if self.viewers:
+            self.open_reports = await self.hub.db(self.hub.store.open_report_count)
+            self.poke("queue")
+            self.poke("rooms")
+
+    def end_session(self, token_hash: str) -> None:
+        for v in list(self.viewers):
+            if v.token_hash == token_hash:
+                v.conn.close_soon(SESSION_ENDED, "session ended")
+
+    async def recheck(self) -> None:
+        """Close the sockets of sessions that expired or whose account was removed."""
+        for token_hash in {v.token_hash for v in self.viewers}:
+            if await self.auth.account(token_hash) is None:
+                self.end_session(token_hash)
+
+
+WATCH = web.AppKey("moderation_watch", Watch)
+
+
+async def moderate_socket(request: web.Request) -> web.WebSocketResponse:
+    auth, watch, settings = request.app[AUTH], request.app[WATCH], request.app[SETTINGS]
+    who = await auth.current(request)
+    if who is None:
+        raise problem(401, "not_signed_in", "Sign in as a moderator first.")
+    # Browsers always send Origin; its absence means a page elsewhere cannot be ruled out.
+    if not origin_allowed(request, settings, missing_ok=False):
+        raise problem(403, "bad_origin", "This origin may not open the moderators' feed.")
+    ws = web.WebSocketResponse(heartbeat=settings.heartbeat, compress=False, max_msg_size=4096)
+    await ws.prepare(request)
+    viewer = Viewer(WsConn(ws, OUTBOX, request.transport), who.token_hash)
+    watch.viewers.add(viewer)
+    request.app[SOCKETS].add(ws)
+    try:
+        await watch.welcome(viewer)
+        async for msg in ws:
+            # The feed is one-way; whatever a dashboard sends is read and ignored.
+            if msg.type is WSMsgType.ERROR:
+                break
+    finally:
+        watch.viewers.discard(viewer)
+        request.app[SOCKETS].discard(ws)
+        await viewer.conn.stop()
+    return ws

@@ -1,0 +1,13 @@
+"""The store: what is kept on disk. See base.py for what that is and is not."""
+
+from bridgechat.store.base import sqlite_url
+from bridgechat.store.members import Block, Member, MemberStore, PromptRow, hash_token
+from bridgechat.store.moderation import ModerationStore
+from bridgechat.store.records import RecordStore
+
+
+class Store(MemberStore, ModerationStore, RecordStore):
+    """Every table and method of the store, on one engine."""
+
+
+__all__ = ["Block", "Member", "PromptRow", "Store", "hash_token", "sqlite_url"]

@@ -1,0 +1,97 @@
+"""create_app(settings): wires store, broker, hub and routes; owns background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from importlib import resources
+from pathlib import Path
+
+from aiohttp import WSCloseCode, web
+
+from bridgechat.broker import Broker
+from bridgechat.broker.memory import MemoryBroker
+from bridgechat.core.deck import load_deck
+from bridgechat.jobs import every
+from bridgechat.moderation import setup_moderation
+from bridgechat.node.hub import Hub
+from bridgechat.privacy.routes import setup_privacy
+from bridgechat.settings import Settings
+from bridgechat.store import Store, sqlite_url
+from bridgechat.web import member as handlers
+from bridgechat.web.static import StaticFiles
+
+log = logging.getLogger("bridgechat.app")
+
+
+
+def static_root(settings: Settings) -> Path:
+    if settings.static_dir is not None:
+        return settings.static_dir.resolve()
+    packaged = Path(str(resources.files("bridgechat"))) / "client_web"
+    if packaged.is_dir():
+        return packaged.resolve()
+    # A checkout (server/bridgechat/web/app.py): client_web/ sits beside server/.
+    return (Path(__file__).resolve().parents[3] / "client_web").resolve()
+
+
+def make_broker(settings: Settings, node: str) -> Broker:
+    if settings.redis:
+        from bridgechat.broker.redis import RedisBroker
+
+        return RedisBroker(settings.redis, node, history=settings.history)
+    return MemoryBroker(history=settings.history)
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application()
+    app[handlers.SETTINGS] = settings
+    app[handlers.SOCKETS] = set()
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        store = Store(settings.database or sqlite_url(settings.data_dir))
+        node = secrets.token_hex(6)
+        broker = make_broker(settings, node)
+        hub = Hub(settings, store, broker, load_deck(settings.deck), node_id=node)
+        if hasattr(broker, "on_reset"):
+            broker.on_reset = hub.restore_shared
+        await hub.start()
+        app[handlers.HUB] = hub
+        # Everything loaded so far (the libraries, the deck: some 10^5 objects) lives
+        # as long as the process: out of the collector's sight, a full collection
+        # no longer stalls every member's chat for tens of milliseconds.
+        gc.collect()
+        gc.freeze()
+        tasks = [
+            asyncio.create_task(every(settings.tick, hub.match_tick, "match")),
+            asyncio.create_task(every(1.0, hub.housekeeping, "housekeeping")),
+        ]
+        yield
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        await hub.stop()
+        store.close()
+
+    async def going_away(app: web.Application) -> None:
+        sockets: set[web.WebSocketResponse] = app[handlers.SOCKETS]
+        for ws in tuple(sockets):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+
+    app.cleanup_ctx.append(lifecycle)
+    app.on_shutdown.append(going_away)
+    app.on_response_prepare.append(handlers.security_headers)
+    app.router.add_get("/healthz", handlers.healthz)
+    app.router.add_get("/readyz", handlers.readyz)
+    app.router.add_get("/ws", handlers.member_socket)
+    setup_moderation(app)  # after `lifecycle` (it needs the hub), before the static catch-all
+    setup_privacy(app)  # likewise: /api/me, /api/impact, the retention job
+    app.router.add_get("/{tail:.*}", StaticFiles(static_root(settings)).handle)
+    return app
