@@ -19,8 +19,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 from bridgechat.broker.memory import MemoryBroker
 from bridgechat.cli import build_parser
-from bridgechat.core.deck import load_deck
 from bridgechat.core.room import Room, RoomMeta
+from bridgechat.deck_file import load_deck
 from bridgechat.node.hub import Hub, Session
 from bridgechat.privacy.addresses import DAY, AddressHasher
 from bridgechat.privacy.routes import Sightings, day_of, enforce_retention, key_cutoff

@@ -19,7 +19,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bridgechat.core.deck import Dimension, load_deck
+from bridgechat.core.deck import Dimension
+from bridgechat.deck_file import load_deck
 from bridgechat.matching import (
     Constraints,
     Group,

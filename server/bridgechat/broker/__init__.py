@@ -1,28 +1,30 @@
 """The broker: what nodes share while members are online.
 
-One `typing.Protocol`, two implementations: `memory.MemoryBroker` for the
-embedded single node, `redis.RedisBroker` for many nodes. Everything here
-lives in RAM only (waiting tickets with their profile answers, room state,
-message frames for resume, franking keys) and is gone when the room closes
-or the ticket leaves. Delivery is at most once; a member who missed frames
-asks for `resume`.
+Five small interfaces, one per kind of caller, bundled in a `Broker`; two
+implementations: `memory.MemoryBroker` for the embedded single node,
+`redis.RedisBroker` for many nodes. Everything here lives in RAM only
+(waiting tickets with their profile answers, room state, message text for
+resume, franking keys) and is gone when the room closes or the ticket leaves.
+Delivery is at most once; a member who missed frames asks for `resume`.
 
-Room state is changed through `change_room(room, fn)`: the broker loads the
-room, applies the pure `fn` from server/room.py, and saves it atomically,
+Room state is changed through `rooms.change_room(room, fn)`: the broker loads
+the room, applies the pure `fn` from core/room.py, and saves it atomically,
 so both brokers run the very same room rules. The one exception is the
-hottest path, a chat message: `send` numbers it, keeps it for resume and
-hands it to the other members in one step (for Redis, one script and one
-round trip), under the rule of `Room.send`.
+hottest path, a chat message: `rooms.send_soon` numbers it, keeps it for
+resume and hands it to the other members in one step (for Redis, one script
+and one round trip), under the rule of `Room.send` (the script's copy of
+that rule is written beside `Room.send`, and tests/test_broker_contract.py
+runs both).
 
-A message travels between brokers and nodes as a `Said`, without its
-franking tag: the node that delivers it signs it (server/node.py), so the
-sender's node need not wait for its number before it can sign.
+What travels to a node is one of three kinds, each with its own callback on
+`Inbox`: a frame for a member, a numbered chat message (a `Said`, signed by
+the node that delivers it), or an order to cut a member off.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, TypeVar
 
 import msgspec
@@ -46,22 +48,20 @@ class Said(msgspec.Struct, array_like=True, frozen=True, gc=False):
     text: str
 
 
-# Called on this node for every frame addressed to one of its members.
-Deliver = Callable[[str, bytes], None]
-# Called on this node with a message for some of its members.
-Hear = Callable[[Sequence[str], Said], None]
+class Inbox(Protocol):
+    """What a node is handed by its broker, for members connected to it."""
+
+    def deliver(self, member: str, frame: bytes) -> None:
+        """An encoded frame for the member."""
+
+    def hear(self, members: Sequence[str], said: Said) -> None:
+        """A chat message for these members."""
+
+    def cut(self, member: str, frame: bytes) -> None:
+        """Send the member this frame (an error), then close their connection."""
 
 
-class Broker(Protocol):
-    async def start(self, deliver: Deliver, hear: Hear) -> None:
-        """Begin handing frames addressed to members to `deliver`, messages to `hear`."""
-
-    async def close(self) -> None: ...
-
-    async def ready(self) -> bool:
-        """Can this node reach what it shares with others right now?"""
-
-    # -- waiting pool -----------------------------------------------------
+class WaitingPool(Protocol):
     async def add_ticket(self, ticket: Ticket) -> None: ...
 
     async def remove_ticket(self, ticket_id: str) -> Ticket | None:
@@ -72,7 +72,8 @@ class Broker(Protocol):
     async def lead(self, node: str, ttl: float) -> bool:
         """Hold (or renew) the one matcher lock; False while another node holds it."""
 
-    # -- fan-out ------------------------------------------------------------
+
+class FanOut(Protocol):
     async def subscribe(self, member: str) -> None:
         """This node now delivers the member's frames."""
 
@@ -81,10 +82,14 @@ class Broker(Protocol):
     async def publish(self, members: Sequence[str], frame: bytes) -> None:
         """Deliver one encoded frame to each member, wherever connected."""
 
+    async def cut(self, member: str, frame: bytes) -> None:
+        """On whichever node holds the member: send `frame`, then close the socket."""
+
     async def orphans(self) -> list[str]:
         """Members whose node stopped answering; each is returned once, then forgotten."""
 
-    # -- rooms --------------------------------------------------------------
+
+class Rooms(Protocol):
     async def create_room(self, room: Room, meta: RoomMeta) -> None: ...
 
     async def room(self, room_id: str) -> Room | None: ...
@@ -115,26 +120,23 @@ class Broker(Protocol):
     async def due_rooms(self, now: float) -> list[str]:
         """Rooms whose time to look again has come; each returned once."""
 
-    # -- chat messages, and the short history kept for resume --------------------
-    async def send(self, room_id: str, member: str, client_id: str, ts: str, text: str,
-                   allowed: bool = True) -> Accepted:
-        """Number a message (`Room.send`), keep it, then hand it to the other members.
-
-        A known client id gets its first number back and goes nowhere again.
-        Raises ProtocolError: unknown_room, not_in_room, room_closed, rate_limited."""
-
     def send_soon(self, room_id: str, member: str, client_id: str, ts: str, text: str,
                   allowed: bool = True) -> Accepted | asyncio.Future[Accepted]:
-        """`send`, begun at once: done already (one node), or a future of it (Redis).
+        """Number a message (`Room.send`), keep it, then hand it to the other members.
 
-        Messages begun one after another are numbered in that order. Raises
-        ProtocolError where the refusal is known at once; a future carries it
-        otherwise."""
+        Done at once (one node), or a future of it (Redis). A known client id
+        gets its first number back and goes nowhere again. Messages begun one
+        after another are numbered in that order. Raises ProtocolError
+        (unknown_room, not_in_room, room_closed, rate_limited) where the
+        refusal is known at once; a future carries it otherwise."""
 
     async def replay(self, room: str, after: int) -> tuple[list[Said], bool]:
         """Messages with seq > after in order, and False if some were lost."""
 
-    # -- pairs: recently matched (not twice within the window), meet again ------
+
+class Pairs(Protocol):
+    """Pairs recently matched (not twice within the window), and meet-again offers."""
+
     async def note_pairs(self, pairs: Sequence[frozenset[str]], ttl: float) -> None: ...
 
     async def recent_pairs(self) -> frozenset[frozenset[str]]: ...
@@ -149,7 +151,10 @@ class Broker(Protocol):
     async def forget_member(self, member: str) -> None:
         """Erase the member from pairs and meet-again offers."""
 
-    # -- franking keys, shared so any node can verify any node's tags ---------
+
+class KeyRing(Protocol):
+    """Franking keys, shared so any node can verify any node's tags."""
+
     async def franking_keys(self) -> dict[int, tuple[bytes, float]]:
         """Key id -> (key, created); empty until a node adds one."""
 
@@ -157,3 +162,31 @@ class Broker(Protocol):
         """Add a key under the next id (or under `kid`, to put back a known key)."""
 
     async def retire_franking_keys(self, before: float) -> None: ...
+
+
+async def send(rooms: Rooms, room_id: str, member: str, client_id: str, ts: str, text: str,
+               allowed: bool = True) -> Accepted:
+    """`rooms.send_soon`, awaited."""
+    got = rooms.send_soon(room_id, member, client_id, ts, text, allowed)
+    return got if isinstance(got, Accepted) else await got
+
+
+class Broker(Protocol):
+    """The parts, and the connection they share."""
+
+    pool: WaitingPool
+    fanout: FanOut
+    rooms: Rooms
+    pairs: Pairs
+    keys: KeyRing
+    # Called when the shared state was lost (a Redis restart): the node puts back
+    # what it holds (its members' tickets, the franking keys).
+    on_reset: Callable[[], Awaitable[None]] | None
+
+    async def start(self, inbox: Inbox) -> None:
+        """Begin handing what arrives for this node's members to `inbox`."""
+
+    async def close(self) -> None: ...
+
+    async def ready(self) -> bool:
+        """Can this node reach, right now, the connections that chat messages take?"""

@@ -1,16 +1,13 @@
 """The prompt deck: prompts members choose from and the profile dimensions.
 
-An operator replaces the default (server/data/deck.toml) with `--deck FILE`.
-Loading validates the whole file at once, so a typo fails at start-up with
+An operator replaces the default (data/deck.toml) with `--deck FILE`
+(read by bridgechat/deck_file.py). Parsing validates the whole file at once, so a typo fails at start-up with
 the file's name and the field, not later in a member's join.
 """
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 
@@ -141,13 +138,3 @@ def parse_deck(data: dict[str, Any], source: str = "deck") -> Deck:
             raise DeckError(f"{source}: a {kind} id appears twice")
     return Deck(tuple(prompts), tuple(dims), tuple(cards))
 
-
-def load_deck(path: Path | None = None) -> Deck:
-    """Load the operator's deck, or the default one shipped with the package."""
-    if path is None:
-        text = resources.files("bridgechat.data").joinpath("deck.toml").read_text("utf-8")
-        return parse_deck(tomllib.loads(text), "default deck")
-    try:
-        return parse_deck(tomllib.loads(path.read_text("utf-8")), str(path))
-    except tomllib.TOMLDecodeError as e:
-        raise DeckError(f"{path}: {e}") from e

@@ -15,7 +15,7 @@ from aiohttp import WSCloseCode, web
 
 from bridgechat.broker import Broker
 from bridgechat.broker.memory import MemoryBroker
-from bridgechat.core.deck import load_deck
+from bridgechat.deck_file import load_deck
 from bridgechat.jobs import every
 from bridgechat.moderation import setup_moderation
 from bridgechat.node.hub import Hub
