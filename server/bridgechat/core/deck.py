@@ -1,8 +1,9 @@
 """The prompt deck: prompts members choose from and the profile dimensions.
 
 An operator replaces the default (data/deck.toml) with `--deck FILE`
-(read by bridgechat/deck_file.py). Parsing validates the whole file at once, so a typo fails at start-up with
-the file's name and the field, not later in a member's join.
+(read by bridgechat/deck_file.py). Parsing validates the whole file at once,
+so a typo fails at start-up with the file's name and the field, not later in
+a member's join.
 """
 
 from __future__ import annotations
