@@ -162,23 +162,29 @@ ClientFrame = Hello | Join | LeaveQueue | Send | Typing | Resume | Leave | Repor
 CLIENT_TYPES = frozenset(
     t.__struct_config__.tag for t in ClientFrame.__args__
 )
-_decoder: msgspec.json.Decoder[ClientFrame] = msgspec.json.Decoder(ClientFrame)
+# The decoder of every client frame (core/session.py calls it directly: one
+# call fewer per chat message).
+DECODER: msgspec.json.Decoder[ClientFrame] = msgspec.json.Decoder(ClientFrame)
+
+
+def check_size(data: str | bytes) -> None:
+    """Refuse a frame over MAX_FRAME_BYTES of UTF-8 (callers skip this for short strings:
+    a code point is at most 4 bytes)."""
+    if len(data.encode() if isinstance(data, str) else data) > MAX_FRAME_BYTES:
+        raise ProtocolError(Code.TOO_LARGE)
 
 
 def decode(data: str | bytes) -> ClientFrame:
     """Decode one client frame or raise ProtocolError with the stable code."""
-    # A code point is at most 4 UTF-8 bytes, so short strings skip the encode.
-    if len(data) > MAX_FRAME_BYTES // 4 and len(
-        data.encode() if isinstance(data, str) else data
-    ) > MAX_FRAME_BYTES:
-        raise ProtocolError(Code.TOO_LARGE)
+    if len(data) > MAX_FRAME_BYTES // 4:
+        check_size(data)
     try:
-        return _decoder.decode(data)
+        return DECODER.decode(data)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise _classify(data, exc) from None
+        raise classify(data, exc) from None
 
 
-def _classify(data: str | bytes, exc: Exception) -> ProtocolError:
+def classify(data: str | bytes, exc: Exception) -> ProtocolError:
     """Work out why a frame failed; only bad frames pay for this second parse."""
     try:
         obj = msgspec.json.decode(data)
@@ -230,7 +236,7 @@ def iso(t: float) -> str:
 
 # -- server to client -------------------------------------------------------
 
-class _Out(Struct, tag_field="type"):
+class ServerFrame(Struct, tag_field="type"):
     pass
 
 
@@ -256,7 +262,7 @@ class MatchedPrompt(Struct):
     text: str
 
 
-class Matched(_Out, tag="matched"):
+class Matched(ServerFrame, tag="matched"):
     room: str
     prompt: MatchedPrompt
     members: list[Alias]
@@ -265,7 +271,7 @@ class Matched(_Out, tag="matched"):
     ends_at: str | None = None
 
 
-class Welcome(_Out, tag="welcome"):
+class Welcome(ServerFrame, tag="welcome"):
     member: str
     token: str | None
     prompts: list[PromptInfo]
@@ -282,7 +288,7 @@ class Hint(Struct, omit_defaults=True):
     language: str | None = None
 
 
-class Queued(_Out, tag="queued", omit_defaults=True):
+class Queued(ServerFrame, tag="queued", omit_defaults=True):
     """Sent on join, and again when the count changes or a hint appears."""
 
     ticket: str
@@ -291,11 +297,11 @@ class Queued(_Out, tag="queued", omit_defaults=True):
     hint: Hint | None = None
 
 
-class LeftQueue(_Out, tag="left_queue"):
+class LeftQueue(ServerFrame, tag="left_queue"):
     ticket: str
 
 
-class Message(_Out, tag="message"):
+class Message(ServerFrame, tag="message"):
     room: str
     seq: int
     from_: str = field(name="from")
@@ -304,40 +310,40 @@ class Message(_Out, tag="message"):
     tag: str = ""
 
 
-class Ack(_Out, tag="ack"):
+class Ack(ServerFrame, tag="ack"):
     id: str
     seq: int
     ts: str
 
 
-class Left(_Out, tag="left"):
+class Left(ServerFrame, tag="left"):
     room: str
     from_: str = field(name="from")
 
 
-class TypingOut(_Out, tag="typing"):
+class TypingOut(ServerFrame, tag="typing"):
     room: str
     from_: str = field(name="from")
 
 
-class Stage(_Out, tag="stage"):
+class Stage(ServerFrame, tag="stage"):
     room: str
     stage: Literal["icebreaker", "discuss", "reflect"]
     card: str
 
 
-class Resumed(_Out, tag="resumed"):
+class Resumed(ServerFrame, tag="resumed"):
     room: str
     seq: int
     complete: bool
 
 
-class Away(_Out, tag="away"):
+class Away(ServerFrame, tag="away"):
     room: str
     from_: str = field(name="from")
 
 
-class Back(_Out, tag="back"):
+class Back(ServerFrame, tag="back"):
     room: str
     from_: str = field(name="from")
 
@@ -345,28 +351,28 @@ class Back(_Out, tag="back"):
 CloseReason = Literal["left", "blocked", "timeout", "moderator", "suspended"]
 
 
-class Closed(_Out, tag="closed"):
+class Closed(ServerFrame, tag="closed"):
     room: str
     reason: CloseReason
 
 
-class Reported(_Out, tag="reported"):
+class Reported(ServerFrame, tag="reported"):
     report: str
     verified: int
 
 
-class Thanks(_Out, tag="thanks"):
+class Thanks(ServerFrame, tag="thanks"):
     pass
 
 
-class Notice(_Out, tag="notice"):
+class Notice(ServerFrame, tag="notice"):
     """Added: a plain message from the moderators, e.g. a warning after a report."""
 
     level: Literal["info", "warning"]
     message: str
 
 
-class Error(_Out, tag="error", omit_defaults=True):
+class Error(ServerFrame, tag="error", omit_defaults=True):
     code: str
     message: str
     ref: str | None = None
@@ -374,7 +380,7 @@ class Error(_Out, tag="error", omit_defaults=True):
 
 # Encode a server frame as UTF-8 JSON bytes (the encoder's own method, not a
 # wrapper: two calls per chat message).
-encode: Callable[[_Out], bytes] = msgspec.json.Encoder().encode
+encode: Callable[[ServerFrame], bytes] = msgspec.json.Encoder().encode
 
 
 def error_frame(err: ProtocolError) -> bytes:

@@ -1,7 +1,7 @@
 """Moderation: moderator accounts, the live dashboard feed, reports, invites, audit.
 
 `setup_moderation(app)` adds the routes and a cleanup context that, once
-the hub exists, plugs this package into it: `report_sink` (reports are
+the node exists, plugs this package into it: `report_sink` (reports are
 sealed and stored), `invite_check` (with `--require-invite`) and a
 listener that feeds `/ws/moderate`. docs/moderation.md describes the API.
 """
@@ -22,7 +22,7 @@ from bridgechat.moderation.invites import make_check, setup_invite_routes
 from bridgechat.moderation.live import RECHECK, REFRESH, WATCH, Watch, moderate_socket
 from bridgechat.moderation.reports import DESK, Desk, ReportKeyError, Sealer, load_key
 from bridgechat.moderation.routes import setup_api_routes
-from bridgechat.web.member import HUB, SETTINGS
+from bridgechat.web.keys import NODE, SETTINGS
 
 log = logging.getLogger("bridgechat.moderation")
 
@@ -48,26 +48,26 @@ async def moderate_page(request: web.Request) -> web.StreamResponse:
 
 
 async def moderation_context(app: web.Application) -> AsyncIterator[None]:
-    """Plug into the hub made by app.py's `lifecycle`, which must run before this."""
-    settings, hub, auth, watch, desk = app[SETTINGS], app[HUB], app[AUTH], app[WATCH], app[DESK]
+    """Plug into the node made by app.py's `lifecycle`, which must run before this."""
+    settings, node, auth, watch, desk = app[SETTINGS], app[NODE], app[AUTH], app[WATCH], app[DESK]
     try:
         key = load_key(settings)
     except ReportKeyError as exc:
         log.error(str(exc))
         raise
-    auth.attach(hub)
-    desk.attach(hub, Sealer(key))
+    auth.attach(node)
+    desk.attach(node, Sealer(key))
     desk.on_opened.append(watch.report_opened)
     desk.on_resolved.append(watch.report_resolved)
     auth.on_end.append(watch.end_session)
-    hub.report_sink = desk.sink
+    node.hooks.report_sink = desk.sink
     if settings.require_invite:
-        hub.invite_check = make_check(hub)
-    hub.listeners.append(watch.poke)
-    watch.open_reports = await hub.db(hub.store.open_report_count)
+        node.hooks.invite_check = make_check(node)
+    node.hooks.listeners.append(watch.poke)
+    watch.open_reports = await node.db(node.store.open_report_count)
 
     async def tidy() -> None:
-        await hub.db(hub.store.purge_sessions, time.time(), settings.moderator_idle)
+        await node.db(node.store.purge_sessions, time.time(), settings.moderator_idle)
         await desk.purge(settings.report_retention)
         # Yesterday's salt must not outlive its day just because nobody signed in since.
         auth.addresses.forget(time.time())
@@ -85,7 +85,7 @@ async def moderation_context(app: web.Application) -> AsyncIterator[None]:
     for t in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await t
-    hub.listeners.remove(watch.poke)
+    node.hooks.listeners.remove(watch.poke)
     auth.close()
 
 

@@ -25,11 +25,12 @@ from aiohttp import web
 
 from bridgechat.moderation.passwords import Busy, Passwords, normal_username
 from bridgechat.moderation.throttle import LoginLimits
-from bridgechat.node.hub import Hub
+from bridgechat.node import Node
 from bridgechat.privacy.addresses import AddressHasher
 from bridgechat.settings import Settings
 from bridgechat.store import hash_token
-from bridgechat.web.member import HUB, SETTINGS, origin_allowed
+from bridgechat.web.keys import NODE, SETTINGS
+from bridgechat.web.origin import origin_allowed
 
 log = logging.getLogger("bridgechat.moderation")
 
@@ -106,18 +107,18 @@ class Auth:
         self.passwords = Passwords()
         self.addresses = AddressHasher()
         self.limits = LoginLimits()
-        self._hub: Hub | None = None
+        self._node: Node | None = None
         # Called with a session's token hash when it ends (live.py closes its sockets).
         self.on_end: list[Callable[[str], None]] = []
 
-    def attach(self, hub: Hub) -> None:
-        self._hub = hub
+    def attach(self, node: Node) -> None:
+        self._node = node
 
     @property
-    def hub(self) -> Hub:
-        if self._hub is None:
+    def node(self) -> Node:
+        if self._node is None:
             raise RuntimeError("moderation used before the server started")
-        return self._hub
+        return self._node
 
     def close(self) -> None:
         self.passwords.close()
@@ -144,12 +145,12 @@ class Auth:
         return await self.account(hash_token(token), touch)
 
     async def account(self, token_hash: str, touch: bool = False) -> Account | None:
-        got = await self.hub.db(self.hub.store.session_account, token_hash, time.time(),
+        got = await self.node.db(self.node.store.session_account, token_hash, time.time(),
                                 self.settings.moderator_idle, touch)
         return None if got is None else Account(got[0], got[1], token_hash, got[2])
 
     async def audit(self, who: str, action: str, target: str, note: str | None = None) -> None:
-        await self.hub.db(self.hub.store.audit, who, action, target, note, time.time())
+        await self.node.db(self.node.store.audit, who, action, target, note, time.time())
 
     def set_cookie(self, request: web.Request, resp: web.StreamResponse, token: str) -> None:
         tls = self.over_tls(request)
@@ -213,8 +214,8 @@ async def login(request: web.Request) -> web.Response:
         raise problem(429, "rate_limited", "Too many sign-in attempts. Wait a few minutes and "
                       "try again.", headers={"Retry-After": str(int(wait) + 1)})
     auth.limits.attempt(name, address, now)
-    hub = auth.hub
-    account = await hub.db(hub.store.moderator, name)
+    node = auth.node
+    account = await node.db(node.store.moderator, name)
     try:
         ok, rehash = await auth.passwords.check(account.password_hash if account else None,
                                                 password[:4096])
@@ -227,10 +228,10 @@ async def login(request: web.Request) -> web.Response:
     if rehash:
         # Stronger parameters than this hash was made with: replace it while we have the password.
         with contextlib.suppress(Busy):
-            await hub.db(hub.store.set_password_hash, name, await auth.passwords.hash(password))
+            await node.db(node.store.set_password_hash, name, await auth.passwords.hash(password))
     token = secrets.token_urlsafe(32)
     expires = now + settings.moderator_session
-    await hub.db(hub.store.create_session, hash_token(token), name, now, expires)
+    await node.db(node.store.create_session, hash_token(token), name, now, expires)
     await auth.audit(name, "login", f"moderator:{name}")
     log.info("moderator signed in", extra={"what": account.role})
     resp = web.json_response({"csrf": csrf_for(token), "username": name, "role": account.role,
@@ -243,7 +244,7 @@ async def login(request: web.Request) -> web.Response:
 @guarded()
 async def logout(request: web.Request, who: Account) -> web.Response:
     auth = request.app[AUTH]
-    await auth.hub.db(auth.hub.store.end_session, who.token_hash)
+    await auth.node.db(auth.node.store.end_session, who.token_hash)
     await auth.audit(who.username, "logout", f"moderator:{who.username}")
     for fn in auth.on_end:
         fn(who.token_hash)
@@ -267,4 +268,4 @@ def setup_auth_routes(app: web.Application) -> None:
     app.router.add_get("/api/moderator/session", session_info)
 
 
-__all__ = ["AUTH", "HUB", "Account", "Auth", "guarded", "problem", "read_json"]
+__all__ = ["AUTH", "NODE", "Account", "Auth", "guarded", "problem", "read_json"]

@@ -18,7 +18,8 @@ from aiohttp import web
 
 from bridgechat.core.protocol import iso
 from bridgechat.moderation.auth import AUTH, Account, guarded, note_of, problem, read_json
-from bridgechat.node.hub import Hub, InviteCheck
+from bridgechat.node import Node
+from bridgechat.node.parts import InviteCheck
 from bridgechat.store.moderation import InviteCode
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -40,13 +41,13 @@ def hash_code(code: str) -> str:
     return hashlib.sha256(normal_code(code).encode()).hexdigest()
 
 
-def make_check(hub: Hub) -> InviteCheck:
-    """The hub's `invite_check`: a valid code admits the join and uses it up by one."""
+def make_check(node: Node) -> InviteCheck:
+    """The node's `invite_check`: a valid code admits the join and uses it up by one."""
 
     async def check(code: str | None) -> bool:
         if not code or len(normal_code(code)) != CODE_CHARS:
             return False
-        return await hub.db(hub.store.use_invite, hash_code(code))
+        return await node.db(node.store.use_invite, hash_code(code))
 
     return check
 
@@ -59,7 +60,7 @@ def _public(inv: InviteCode) -> dict[str, object]:
 @guarded("admin")
 async def list_invites(request: web.Request, who: Account) -> web.Response:
     auth = request.app[AUTH]
-    rows = await auth.hub.db(auth.hub.store.invites)
+    rows = await auth.node.db(auth.node.store.invites)
     return web.json_response({"required": auth.settings.require_invite,
                               "invites": [_public(r) for r in rows]})
 
@@ -78,7 +79,7 @@ async def create_invite(request: web.Request, who: Account) -> web.Response:
     code = new_code()
     inv = InviteCode(id=secrets.token_urlsafe(8), code_hash=hash_code(code), label=label.strip(),
                      max_uses=max_uses, created=time.time(), created_by=who.username)
-    await auth.hub.db(auth.hub.store.add_invite, inv)
+    await auth.node.db(auth.node.store.add_invite, inv)
     await auth.audit(who.username, "invite.create", f"invite:{inv.id}", inv.label or None)
     # The only time the code itself is shown: it is not kept.
     return web.json_response({**_public(inv), "code": code}, status=201)
@@ -89,7 +90,7 @@ async def revoke_invite(request: web.Request, who: Account) -> web.Response:
     auth = request.app[AUTH]
     note = note_of(await read_json(request), required=False)
     invite_id = request.match_info["id"]
-    if not await auth.hub.db(auth.hub.store.revoke_invite, invite_id):
+    if not await auth.node.db(auth.node.store.revoke_invite, invite_id):
         raise problem(404, "unknown_invite", "There is no such live invite code.")
     await auth.audit(who.username, "invite.revoke", f"invite:{invite_id}", note)
     return web.Response(status=204)

@@ -1,6 +1,6 @@
 """/ws/moderate: the live feed behind the moderators' dashboard.
 
-The hub calls `Watch.poke` whenever the queue or the rooms change. A burst
+The node calls `Watch.poke` whenever the queue or the rooms change. A burst
 of changes (a round that opens ten rooms) becomes one frame: the first
 change after a quiet spell goes out at once, later ones at most every
 COALESCE seconds, so a join shows well within a second and a busy pool
@@ -22,8 +22,10 @@ from aiohttp import WSMsgType, web
 
 from bridgechat.moderation import overview
 from bridgechat.moderation.auth import AUTH, Auth, problem
-from bridgechat.node.hub import Hub
-from bridgechat.web.member import SETTINGS, SOCKETS, WsConn, origin_allowed
+from bridgechat.node import Node
+from bridgechat.web.conn import WsConn
+from bridgechat.web.keys import SETTINGS, SOCKETS
+from bridgechat.web.origin import origin_allowed
 
 log = logging.getLogger("bridgechat.moderation")
 
@@ -62,11 +64,11 @@ class Watch:
         self.open_reports = 0
 
     @property
-    def hub(self) -> Hub:
-        return self.auth.hub
+    def node(self) -> Node:
+        return self.auth.node
 
     def poke(self, what: str) -> None:
-        """The hub's listener: something about `what` ("queue", "rooms") changed."""
+        """The node's listener: something about `what` ("queue", "rooms") changed."""
         self.dirty.add(what)
         self.wake.set()
 
@@ -89,15 +91,16 @@ class Watch:
                         "reports": self.open_reports})
 
     async def queue_frame(self, kind: str) -> dict[str, Any]:
-        hub = self.hub
-        tickets = await hub.broker.tickets()
-        return overview.queue_frame(kind, tickets, time.time(), hub.paused,
-                                    await hub.constraints())
+        node = self.node
+        tickets = await node.broker.pool.tickets()
+        return overview.queue_frame(kind, tickets, time.time(), node.catalog.paused,
+                                    await node.queue.constraints())
 
     async def rooms_frame(self) -> dict[str, Any]:
-        broker = self.hub.broker
-        ids = await broker.open_rooms()
-        rooms = [r for r in [await broker.room(i) for i in ids[:MAX_ROOMS_READ]] if r is not None]
+        broker = self.node.broker
+        ids = await broker.rooms.open_rooms()
+        read = [await broker.rooms.room(i) for i in ids[:MAX_ROOMS_READ]]
+        rooms = [r for r in read if r is not None]
         frame = overview.rooms_frame(rooms, time.time())
         frame["rooms"] = max(frame["rooms"], len(ids))
         return frame
@@ -132,7 +135,7 @@ class Watch:
     async def refresh(self) -> None:
         """Every REFRESH s: what changed on other nodes reaches this node's dashboards too."""
         if self.viewers:
-            self.open_reports = await self.hub.db(self.hub.store.open_report_count)
+            self.open_reports = await self.node.db(self.node.store.open_report_count)
             self.poke("queue")
             self.poke("rooms")
 

@@ -4,8 +4,8 @@ A report keeps in the clear only what a list needs (reason code, how many
 messages were verified, status, times). The evidence, the reporter's note
 and the member ids behind it are sealed with AES-256-GCM under a key the
 operator holds; the report id is bound in as associated data, so a sealed
-blob moved to another row does not open. The hub has already dropped every
-message whose franking tag did not check out (`Hub.verify_evidence`), so a
+blob moved to another row does not open. The node has already dropped every
+message whose franking tag did not check out (`Node.verify_evidence`), so a
 forged or altered line never reaches this module, let alone the disk.
 """
 
@@ -28,7 +28,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from bridgechat.core.protocol import iso
-from bridgechat.node.hub import Hub, ReportDraft
+from bridgechat.node import Node
+from bridgechat.node.parts import ReportDraft
 from bridgechat.settings import Settings
 from bridgechat.store.moderation import ReportRow
 
@@ -129,23 +130,23 @@ def summary(row: ReportRow) -> dict[str, Any]:
 
 
 class Desk:
-    """Where reports arrive (`sink`, plugged into the hub) and are handled."""
+    """Where reports arrive (`sink`, plugged into the node) and are handled."""
 
     def __init__(self) -> None:
-        self._hub: Hub | None = None
+        self._node: Node | None = None
         self._sealer: Sealer | None = None
         # Told of each new report: (id, reason, verified). live.py pushes it to dashboards.
         self.on_opened: list[Callable[[str, str, int], None]] = []
         self.on_resolved: list[Callable[[str], None]] = []
 
-    def attach(self, hub: Hub, sealer: Sealer) -> None:
-        self._hub, self._sealer = hub, sealer
+    def attach(self, node: Node, sealer: Sealer) -> None:
+        self._node, self._sealer = node, sealer
 
     @property
-    def hub(self) -> Hub:
-        if self._hub is None:
+    def node(self) -> Node:
+        if self._node is None:
             raise RuntimeError("reports used before the server started")
-        return self._hub
+        return self._node
 
     @property
     def sealer(self) -> Sealer:
@@ -164,18 +165,18 @@ class Desk:
         row = ReportRow(id=report_id, reason=draft.reason, verified=len(draft.evidence),
                         created=time.time(), key_id=self.sealer.key_id,
                         sealed=self.sealer.seal(report_id, payload))
-        await self.hub.db(self.hub.store.add_report, row)
+        await self.node.db(self.node.store.add_report, row)
         log.info("report opened", extra={"reason": draft.reason, "count": row.verified})
         for fn in self.on_opened:
             fn(report_id, draft.reason, row.verified)
         return report_id
 
     async def listing(self, status: str | None, limit: int = 200) -> list[dict[str, Any]]:
-        rows = await self.hub.db(self.hub.store.reports, status, limit)
+        rows = await self.node.db(self.node.store.reports, status, limit)
         return [summary(r) for r in rows]
 
     async def detail(self, report_id: str) -> dict[str, Any] | None:
-        row = await self.hub.db(self.hub.store.report, report_id)
+        row = await self.node.db(self.node.store.report, report_id)
         if row is None:
             return None
         payload = self.sealer.open(row)
@@ -190,29 +191,29 @@ class Desk:
     async def resolve(self, report_id: str, action: str, by: str,
                       days: float | None) -> str | None:
         """Apply the action; None if done, else a stable code for what stood in the way."""
-        row = await self.hub.db(self.hub.store.report, report_id)
+        row = await self.node.db(self.node.store.report, report_id)
         if row is None:
             return "unknown_report"
         authors: list[str] = self.sealer.open(row)["authors"]
         if action != "dismiss" and not authors:
             return "nothing_verified"
         # Marked resolved first, in one statement: two moderators cannot both act on it.
-        if not await self.hub.db(self.hub.store.close_report, report_id, action, by,
+        if not await self.node.db(self.node.store.close_report, report_id, action, by,
                                  time.time()):
             return "already_resolved"
         if action == "warn":
             for member in authors:
-                await self.hub.warn(member, WARNING)
+                await self.node.desk.warn(member, WARNING)
         elif action == "suspend":
             until = math.inf if days is None else time.time() + days * 86400.0
             for member in authors:
-                await self.hub.suspend(member, until)
+                await self.node.members.suspend(member, until)
         for fn in self.on_resolved:
             fn(report_id)
         return None
 
     async def purge(self, retention: float) -> None:
-        gone = await self.hub.db(self.hub.store.purge_reports, time.time() - retention)
+        gone = await self.node.db(self.node.store.purge_reports, time.time() - retention)
         if gone:
             log.info("resolved reports deleted after retention", extra={"count": gone})
 

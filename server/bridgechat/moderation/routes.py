@@ -85,9 +85,9 @@ async def resolve_report(request: web.Request, who: Account) -> web.Response:
 
 
 def prompt_list(request: web.Request) -> list[dict[str, Any]]:
-    hub = request.app[AUTH].hub
-    return [{"id": p.id, "text": p.text, "lang": p.lang, "paused": p.id in hub.paused}
-            for p in hub.prompts.values()]
+    node = request.app[AUTH].node
+    return [{"id": p.id, "text": p.text, "lang": p.lang, "paused": p.id in node.catalog.paused}
+            for p in node.catalog.prompts.values()]
 
 
 def prompts_changed(request: web.Request) -> None:
@@ -113,8 +113,8 @@ async def add_prompt(request: web.Request, who: Account) -> web.Response:
     if not isinstance(lang, str) or not LANG_TAG.match(lang) or len(lang) > 35:
         raise problem(400, "bad_language", "lang is a language tag such as en or pt-BR.")
     note = note_of(body, required=False)
-    hub = request.app[AUTH].hub
-    await hub.set_prompt(Prompt(pid, text.strip(), lang), True)
+    node = request.app[AUTH].node
+    await node.desk.set_prompt(Prompt(pid, text.strip(), lang), True)
     await request.app[AUTH].audit(who.username, "prompt.add", f"prompt:{pid}", note)
     prompts_changed(request)
     return web.json_response({"id": pid, "text": text.strip(), "lang": lang}, status=201)
@@ -124,15 +124,15 @@ async def _prompt_action(request: web.Request, who: Account, action: str) -> web
     body = await read_json(request)
     note = note_of(body, required=False)
     pid = request.match_info["id"]
-    hub = request.app[AUTH].hub
-    prompt = hub.prompts.get(pid)
+    node = request.app[AUTH].node
+    prompt = node.catalog.prompts.get(pid)
     if prompt is None:
         raise problem(404, "unknown_prompt", "There is no active prompt with that id.")
     if action == "retire":
-        await hub.set_prompt(prompt, False)
-        hub.pause_prompt(pid, False)
+        await node.desk.set_prompt(prompt, False)
+        node.desk.pause_prompt(pid, False)
     else:
-        hub.pause_prompt(pid, action == "pause")
+        node.desk.pause_prompt(pid, action == "pause")
     await request.app[AUTH].audit(who.username, f"prompt.{action}", f"prompt:{pid}", note)
     prompts_changed(request)
     return web.Response(status=204)
@@ -158,7 +158,7 @@ async def end_room(request: web.Request, who: Account) -> web.Response:
     body = await read_json(request)
     note = note_of(body, required=False)
     room_id = request.match_info["id"]
-    if not await request.app[AUTH].hub.end_room(room_id, "moderator"):
+    if not await request.app[AUTH].node.life.end(room_id, "moderator"):
         raise problem(404, "unknown_room", "There is no live room with that id.")
     await request.app[AUTH].audit(who.username, "room.end", f"room:{room_id}", note)
     return web.Response(status=204)
@@ -174,8 +174,8 @@ async def audit_log(request: web.Request, who: Account) -> web.Response:
         before = int(request.query["before"]) if "before" in request.query else None
     except ValueError:
         raise problem(400, "bad_query", "limit and before are whole numbers.") from None
-    hub = request.app[AUTH].hub
-    rows = await hub.db(hub.store.audit_entries, limit, before)
+    node = request.app[AUTH].node
+    rows = await node.db(node.store.audit_entries, limit, before)
     return web.json_response({"entries": [
         {"id": e.id, "at": iso(e.at), "moderator": e.moderator, "action": e.action,
          "target": e.target, "note": e.note} for e in rows]})

@@ -4,7 +4,7 @@ docs/privacy.md is the inventory this module enforces: what is kept, where,
 for how long. Four parts, wired by `setup_privacy(app)`:
 - `/api/me`: a member downloads (Art. 20) or erases (Art. 17) everything
   held about them, proving who they are with their token in a bearer header;
-- the hub's record and feedback sinks: a closed room leaves an anonymous
+- the node's record and feedback sinks: a closed room leaves an anonymous
   record, with no member id, for the figures;
 - `/api/impact` and `/api/impact.csv`: those figures, small counts suppressed
   (server/impact.py);
@@ -33,12 +33,14 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from bridgechat.jobs import every
-from bridgechat.node.hub import Hub, RoomRecord
+from bridgechat.node import Node
+from bridgechat.node.parts import RoomRecord
 from bridgechat.privacy import impact
 from bridgechat.privacy.addresses import AddressHasher
 from bridgechat.settings import Settings
 from bridgechat.store import Store, hash_token
-from bridgechat.web.member import HUB, SETTINGS, origin_allowed
+from bridgechat.web.keys import NODE, SETTINGS
+from bridgechat.web.origin import origin_allowed
 
 log = logging.getLogger("bridgechat.privacy")
 
@@ -80,8 +82,8 @@ async def member_of(request: web.Request) -> str:
     if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN:
         raise refuse(web.HTTPUnauthorized, "token_required",
                      "Send your member token in the header 'Authorization: Bearer <token>'.")
-    hub = request.app[HUB]
-    row = await hub.db(hub.store.member_by_token, hash_token(token))
+    node = request.app[NODE]
+    row = await node.db(node.store.member_by_token, hash_token(token))
     if row is None:
         raise refuse(web.HTTPUnauthorized, "unknown_token",
                      "We hold nothing for this token: it was never issued here, "
@@ -103,7 +105,7 @@ def _finite(value: object) -> object:
 async def get_me(request: web.Request) -> web.Response:
     """Art. 20: everything held about the member, as JSON to keep."""
     member = await member_of(request)
-    data = await request.app[HUB].export(member)
+    data = await request.app[NODE].members.export(member)
     if data is None:  # erased between the two look-ups
         raise refuse(web.HTTPUnauthorized, "unknown_token", "Your data has been erased.")
     data["exported"] = day_of(time.time())
@@ -116,7 +118,7 @@ async def get_me(request: web.Request) -> web.Response:
 async def delete_me(request: web.Request) -> web.Response:
     """Art. 17: leave every room, drop the ticket and socket, delete every row."""
     member = await member_of(request)
-    await request.app[HUB].erase(member)
+    await request.app[NODE].members.erase(member)
     log.info("member erased on request")
     resp = web.json_response({
         "erased": True,
@@ -129,20 +131,20 @@ async def delete_me(request: web.Request) -> web.Response:
 
 # -- records and figures --------------------------------------------------------
 
-def install_sinks(hub: Hub) -> None:
-    """Give the hub somewhere to leave records of closed rooms and their feedback."""
+def install_sinks(node: Node) -> None:
+    """Give the node somewhere to leave records of closed rooms and their feedback."""
 
     async def record(rec: RoomRecord) -> str | None:
         if rec.messages == 0:
             return None  # nobody wrote: not a conversation
-        return await hub.db(hub.store.add_record, rec.prompt, rec.day, rec.size,
+        return await node.db(node.store.add_record, rec.prompt, rec.day, rec.size,
                             rec.divides, impact.duration_bucket(rec.seconds))
 
     async def feedback(record_id: str, common_ground: int, again: bool) -> None:
-        await hub.db(hub.store.add_feedback, record_id, common_ground, again)
+        await node.db(node.store.add_feedback, record_id, common_ground, again)
 
-    hub.record_sink = record
-    hub.feedback_sink = feedback
+    node.hooks.record_sink = record
+    node.hooks.feedback_sink = feedback
 
 
 def epsilon_of(request: web.Request) -> float | None:
@@ -162,18 +164,18 @@ def epsilon_of(request: web.Request) -> float | None:
 
 async def current_figures(request: web.Request) -> impact.Figures:
     """The report for today, computed at most once a minute per epsilon."""
-    hub, eps, today = request.app[HUB], epsilon_of(request), day_of(time.time())
+    node, eps, today = request.app[NODE], epsilon_of(request), day_of(time.time())
     cache = request.app[IMPACT_CACHE]
     hit = cache.get((eps, today))
     if hit is not None and time.monotonic() - hit[0] < IMPACT_TTL:
         return hit[1]
-    records = await hub.db(hub.store.conversations)
+    records = await node.db(node.store.conversations)
     # The same data and epsilon always get the same noise, so asking again and
     # averaging the answers learns nothing; new data draws new noise.
     seed = hmac.digest(request.app[NOISE_KEY], repr((eps, today, records)).encode(),
                        hashlib.sha256)
     fig = await asyncio.to_thread(
-        impact.figures, records, hub.prompts, [d.id for d in hub.deck.dimensions], today,
+        impact.figures, records, node.catalog.prompts, [d.id for d in node.deck.dimensions], today,
         eps, random.Random(seed))
     if len(cache) > 32:
         cache.clear()
@@ -235,36 +237,37 @@ def key_cutoff(created: dict[int, float], keep_from: float) -> float:
     return max((t for t in created.values() if t <= keep_from), default=keep_from)
 
 
-async def enforce_retention(store: Store, hub: Hub, now: float, settings: Settings,
+async def enforce_retention(store: Store, node: Node, now: float, settings: Settings,
                             addresses: AddressHasher | None = None,
                             sightings: Sightings | None = None) -> Swept:
     """Delete and forget what docs/privacy.md says is kept no longer than `now` allows."""
     members = 0
-    waiting = {t.member for t in await hub.broker.tickets()}
-    for member in await hub.db(store.inactive_members, day_of(now - settings.member_retention)):
+    waiting = {t.member for t in await node.broker.pool.tickets()}
+    for member in await node.db(store.inactive_members, day_of(now - settings.member_retention)):
         # Someone connected, queued or seated is not inactive, whatever the last day says.
-        if member in hub.sessions or member in waiting or await hub.broker.member_rooms(member):
+        if (member in node.links or member in waiting
+                or await node.broker.rooms.member_rooms(member)):
             continue
-        await hub.erase(member)
+        await node.members.erase(member)
         members += 1
-    reports = await hub.db(store.purge_reports, now - settings.report_retention)
+    reports = await node.db(store.purge_reports, now - settings.report_retention)
 
     # Franking keys are shared by every node: one node (the matching leader) turns them.
     rotated, retired = False, 0
-    if await hub.broker.lead(hub.id, ttl=max(2.0, 8 * settings.tick)):
-        opened = [room.created for r in await hub.broker.open_rooms()
-                  if (room := await hub.broker.room(r)) is not None]
+    if await node.broker.pool.lead(node.id, ttl=max(2.0, 8 * settings.tick)):
+        opened = [room.created for r in await node.broker.rooms.open_rooms()
+                  if (room := await node.broker.rooms.room(r)) is not None]
         window = settings.report_window + settings.retention_every
         keep_from = (sightings or Sightings()).keep_from(now, min(opened, default=now), window)
-        before = dict(hub.keys.created)
+        before = dict(node.keys.created)
         cutoff = key_cutoff(before, keep_from)
-        rotated = now - before.get(hub.keys.current, -math.inf) >= settings.key_rotation
+        rotated = now - before.get(node.keys.current, -math.inf) >= settings.key_rotation
         if rotated:
-            await hub.rotate_keys(now, cutoff)
+            await node.rotate_keys(now, cutoff)
         else:
-            await hub.broker.retire_franking_keys(cutoff)
-            await hub.sync_keys()
-        retired = len(set(before) - set(hub.keys.created))
+            await node.broker.keys.retire_franking_keys(cutoff)
+            await node.sync_keys()
+        retired = len(set(before) - set(node.keys.created))
     salt = addresses.forget(now) if addresses is not None else False
     for what, count in (("members", members), ("reports", reports), ("keys", retired)):
         if count:
@@ -276,13 +279,13 @@ async def enforce_retention(store: Store, hub: Hub, now: float, settings: Settin
 
 async def _privacy_ctx(app: web.Application) -> AsyncIterator[None]:
 
-    hub, settings = app[HUB], app[SETTINGS]
-    install_sinks(hub)
+    node, settings = app[NODE], app[SETTINGS]
+    install_sinks(node)
 
     sightings = Sightings()
 
     async def sweep() -> None:
-        await enforce_retention(hub.store, hub, time.time(), settings, app[ADDRESSES], sightings)
+        await enforce_retention(node.store, node, time.time(), settings, app[ADDRESSES], sightings)
 
     task = asyncio.create_task(every(settings.retention_every, sweep, "retention"))
     yield
@@ -300,5 +303,5 @@ def setup_privacy(app: web.Application) -> None:
     app.router.add_delete("/api/me", delete_me)
     app.router.add_get("/api/impact", impact_json)
     app.router.add_get("/api/impact.csv", impact_csv)
-    # After the lifecycle context, so app[HUB] exists; torn down before it.
+    # After the lifecycle context, so app[NODE] exists; torn down before it.
     app.cleanup_ctx.append(_privacy_ctx)

@@ -1,4 +1,4 @@
-"""create_app(settings): wires store, broker, hub and routes; owns background tasks."""
+"""create_app(settings): wires store, broker, node and routes; owns background tasks."""
 
 from __future__ import annotations
 
@@ -18,11 +18,12 @@ from bridgechat.broker.memory import MemoryBroker
 from bridgechat.deck_file import load_deck
 from bridgechat.jobs import every
 from bridgechat.moderation import setup_moderation
-from bridgechat.node.hub import Hub
+from bridgechat.node import Node
 from bridgechat.privacy.routes import setup_privacy
 from bridgechat.settings import Settings
 from bridgechat.store import Store, sqlite_url
 from bridgechat.web import member as handlers
+from bridgechat.web.keys import NODE, SETTINGS, SOCKETS
 from bridgechat.web.static import StaticFiles
 
 log = logging.getLogger("bridgechat.app")
@@ -49,27 +50,25 @@ def make_broker(settings: Settings, node: str) -> Broker:
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application()
-    app[handlers.SETTINGS] = settings
-    app[handlers.SOCKETS] = set()
+    app[SETTINGS] = settings
+    app[SOCKETS] = set()
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         store = Store(settings.database or sqlite_url(settings.data_dir))
-        node = secrets.token_hex(6)
-        broker = make_broker(settings, node)
-        hub = Hub(settings, store, broker, load_deck(settings.deck), node_id=node)
-        if hasattr(broker, "on_reset"):
-            broker.on_reset = hub.restore_shared
-        await hub.start()
-        app[handlers.HUB] = hub
+        node_id = secrets.token_hex(6)
+        broker = make_broker(settings, node_id)
+        node = Node(settings, store, broker, load_deck(settings.deck), node_id=node_id)
+        await node.start()
+        app[NODE] = node
         # Everything loaded so far (the libraries, the deck: some 10^5 objects) lives
         # as long as the process: out of the collector's sight, a full collection
         # no longer stalls every member's chat for tens of milliseconds.
         gc.collect()
         gc.freeze()
         tasks = [
-            asyncio.create_task(every(settings.tick, hub.match_tick, "match")),
-            asyncio.create_task(every(1.0, hub.housekeeping, "housekeeping")),
+            asyncio.create_task(every(settings.tick, node.queue.tick, "match")),
+            asyncio.create_task(every(1.0, node.housekeeping, "housekeeping")),
         ]
         yield
         for t in tasks:
@@ -77,11 +76,11 @@ def create_app(settings: Settings) -> web.Application:
         for t in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await t
-        await hub.stop()
+        await node.stop()
         store.close()
 
     async def going_away(app: web.Application) -> None:
-        sockets: set[web.WebSocketResponse] = app[handlers.SOCKETS]
+        sockets: set[web.WebSocketResponse] = app[SOCKETS]
         for ws in tuple(sockets):
             await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
 
@@ -91,7 +90,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/healthz", handlers.healthz)
     app.router.add_get("/readyz", handlers.readyz)
     app.router.add_get("/ws", handlers.member_socket)
-    setup_moderation(app)  # after `lifecycle` (it needs the hub), before the static catch-all
+    setup_moderation(app)  # after `lifecycle` (it needs the node), before the static catch-all
     setup_privacy(app)  # likewise: /api/me, /api/impact, the retention job
     app.router.add_get("/{tail:.*}", StaticFiles(static_root(settings)).handle)
     return app

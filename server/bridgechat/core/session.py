@@ -1,0 +1,153 @@
+"""One member connection's rules, with no I/O: a sans-I/O session.
+
+Like websockets' `Protocol` and h11's `Connection`: the aiohttp handler
+feeds each frame it reads to `Session.receive` with the time, and carries
+out the answer. The answer is the decoded frame, for the node to carry out,
+or a `Reply` the session made itself (an error, perhaps with a close), or
+None (a frame from a connection that no longer counts). Whatever the member
+sent, a bad frame changes nothing but the bad-frame count.
+
+The rules that live here, and only here:
+- hello first, and only once, in protocol version 1;
+- at most `bad_limit` bad frames a minute, then an error and close 1008;
+- the send rate (a token bucket; a resend of a known message is free) and
+  the typing throttle;
+- answers in the order of the frames: a frame that is not a chat message
+  waits until every message begun before it has its answer (`must_wait`);
+- a replaced or cut-off connection does nothing more.
+
+Time comes in as an argument (monotonic seconds), so tests drive it with a
+hand-made clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import msgspec
+
+from bridgechat.core import protocol
+from bridgechat.core.limits import TokenBucket, WindowCounter
+from bridgechat.core.protocol import Code, ProtocolError
+
+POLICY_VIOLATION = 1008  # RFC 6455 7.4.1
+REPLACED = (4001, "replaced by a newer connection")
+CUT_OFF = (4003, "closed by the server")
+TYPING_EVERY = 1.0  # seconds between `typing` frames passed on to the others
+DECODE = protocol.DECODER.decode
+
+
+class Phase(Enum):
+    GREETING = "greeting"  # until a hello is accepted
+    OPEN = "open"
+    DONE = "done"  # replaced, cut off or closed for bad frames: frames are ignored
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the session answers by itself: an encoded frame, then perhaps a close."""
+
+    frame: bytes
+    close: tuple[int, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    send_rate: float = 5.0
+    send_burst: float = 30.0
+    bad_per_minute: int = 30
+
+
+class Session:
+    """The state and rules of one member's connection."""
+
+    __slots__ = ("bad", "bucket", "inflight", "lang", "member", "phase", "typed_at")
+
+    def __init__(self, limits: Limits = Limits()) -> None:
+        self.phase = Phase.GREETING
+        self.member: str | None = None
+        self.lang = "en"
+        self.bucket = TokenBucket(limits.send_rate, limits.send_burst)
+        self.bad = WindowCounter(limits.bad_per_minute, 60.0)
+        self.typed_at = float("-inf")
+        # Chat messages begun and not yet answered (a Redis round trip).
+        self.inflight = 0
+
+    def receive(self, data: str | bytes, now: float) -> protocol.ClientFrame | Reply | None:
+        """Take one WebSocket message (text: str, binary: bytes) read at `now`."""
+        if self.phase is Phase.DONE:
+            return None
+        if type(data) is bytes:
+            return self.bad_frame(ProtocolError(
+                Code.BAD_FRAME, "Send JSON text frames, not binary."), now)
+        try:
+            if len(data) > protocol.MAX_FRAME_BYTES // 4:
+                protocol.check_size(data)
+            frame = DECODE(data)
+        except ProtocolError as err:
+            return self.bad_frame(err, now)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            return self.bad_frame(protocol.classify(data, exc), now)
+        if self.phase is Phase.OPEN:
+            if type(frame) is protocol.Hello:
+                return self.refuse(ProtocolError(Code.ALREADY_WELCOMED))
+            return frame
+        if type(frame) is not protocol.Hello:
+            return self.bad_frame(ProtocolError(Code.HELLO_REQUIRED,
+                                                ref=getattr(frame, "id", None)), now)
+        if frame.v != protocol.VERSION:
+            return self.refuse(ProtocolError(Code.UNSUPPORTED_VERSION))
+        if frame.lang:
+            # BCP 47 to its primary language: "pt-BR" -> "pt".
+            self.lang = frame.lang.split("-")[0].lower()[:8]
+        return frame
+
+    def welcome(self, member: str) -> None:
+        """The node accepted the hello: this connection now speaks for `member`."""
+        self.member = member
+        self.phase = Phase.OPEN
+
+    def must_wait(self, frame: protocol.ClientFrame) -> bool:
+        """Must this frame wait for the chat messages begun before it?"""
+        return self.inflight > 0 and type(frame) is not protocol.Send
+
+    def begin_send(self, now: float) -> bool:
+        """A chat message is being numbered: charge the rate limit now (so messages
+        still under way count). False: over the limit, unless it is a resend."""
+        return self.bucket.take(now)
+
+    def sent(self, allowed: bool, fresh: bool) -> None:
+        """A chat message was numbered; a resend after a reconnect costs nothing."""
+        if allowed and not fresh:
+            self.bucket.give_back()
+
+    def send_failed(self, allowed: bool) -> None:
+        if allowed:
+            self.bucket.give_back()
+
+    def may_type(self, now: float) -> bool:
+        """At most one `typing` a second goes to the others."""
+        if now - self.typed_at < TYPING_EVERY:
+            return False
+        self.typed_at = now
+        return True
+
+    def refuse(self, err: ProtocolError, frame: protocol.ClientFrame | None = None) -> Reply:
+        """The error frame for a frame that was understood but refused."""
+        if err.ref is None and frame is not None:
+            err.ref = getattr(frame, "id", None)
+        return Reply(protocol.error_frame(err))
+
+    def bad_frame(self, err: ProtocolError, now: float) -> Reply:
+        """Answer a bad frame; past the limit, say why and close with 1008."""
+        if self.bad.hit(now) > self.bad.limit:
+            self.phase = Phase.DONE
+            return Reply(protocol.error_frame(ProtocolError(Code.TOO_MANY_ERRORS)),
+                         (POLICY_VIOLATION, "too many bad frames"))
+        return Reply(protocol.error_frame(err))
+
+    def end(self, why: tuple[int, str]) -> tuple[int, str]:
+        """A newer connection replaced this one, or the server cut it off: nothing more."""
+        self.phase = Phase.DONE
+        return why

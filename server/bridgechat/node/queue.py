@@ -1,0 +1,196 @@
+"""The waiting pool: join, leave, and the batch round that opens rooms.
+
+One node leads the rounds (the broker's lock); every node accepts joins.
+Profile answers live only in the waiting ticket, in the broker's RAM.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from dataclasses import replace
+
+from bridgechat import matching
+from bridgechat.core import protocol
+from bridgechat.core.aliases import pick_aliases
+from bridgechat.core.deck import STAGES, Prompt
+from bridgechat.core.protocol import Code, ProtocolError
+from bridgechat.core.room import Room, RoomMeta, next_stage_at
+from bridgechat.matching import reasons
+from bridgechat.node.lifecycle import RoomLife
+from bridgechat.node.links import Link, Links
+from bridgechat.node.parts import Shared
+
+log = logging.getLogger(__name__)
+LANGUAGE = re.compile(r"^[a-z]{2}$")
+
+
+class WaitingQueue:
+    def __init__(self, shared: Shared, life: RoomLife, links: Links) -> None:
+        self.shared = shared
+        self.pool = shared.broker.pool
+        self.life = life
+        self.links = links
+        # ticket id -> the hint code last told to its member (on the leader)
+        self.announced: dict[str, str] = {}
+        # ticket id -> blocks touching its member, loaded once per ticket
+        self.blocks: dict[str, set[frozenset[str]]] = {}
+
+    def check_join(self, f: protocol.Join) -> None:
+        catalog, deck = self.shared.catalog, self.shared.deck
+        for p in f.prompts:
+            if p not in catalog.prompts or p in catalog.paused:
+                raise ProtocolError(Code.UNKNOWN_PROMPT)
+        for lang in (*f.languages, *f.learning):
+            if not LANGUAGE.match(lang):
+                raise ProtocolError(Code.BAD_LANGUAGE)
+        for key, bucket in f.profile.items():
+            dim = deck.dimension(key)
+            if dim is None or bucket not in dim.buckets:
+                raise ProtocolError(Code.BAD_PROFILE)
+        for prompt in f.stances:
+            if prompt not in f.prompts:
+                raise ProtocolError(Code.BAD_FRAME, "A stance must be on one of your prompts.")
+
+    async def join(self, link: Link, member: str, f: protocol.Join) -> None:
+        if self.shared.suspended.get(member, 0.0) > time.time():
+            raise ProtocolError(Code.SUSPENDED)
+        pool = await self.pool.tickets()
+        if any(t.member == member for t in pool):
+            raise ProtocolError(Code.ALREADY_QUEUED)
+        self.check_join(f)
+        check = self.shared.hooks.invite_check
+        if check is not None and not await check(f.invite):
+            raise ProtocolError(Code.INVITE_REQUIRED)
+        ticket = matching.Ticket(
+            id=secrets.token_urlsafe(12), member=member,
+            prompts=tuple(dict.fromkeys(f.prompts)), languages=tuple(dict.fromkeys(f.languages)),
+            since=time.time(), learning=tuple(dict.fromkeys(f.learning)),
+            profile=tuple(sorted(f.profile.items())), stances=tuple(sorted(f.stances.items())),
+            mode=f.mode, group=f.group, lang=link.session.lang,
+        )
+        link.ticket = ticket
+        await self.pool.add_ticket(ticket)
+        constraints = await self.constraints([*pool, ticket])
+        waiting = sum(1 for t in pool if matching.compatible(ticket, t, constraints))
+        link.send(protocol.Queued(
+            ticket=ticket.id, waiting=waiting,
+            eta_s=matching.eta_s(0.0, waiting, ticket.group, self.shared.policy)))
+        self.shared.hooks.changed("queue")
+
+    async def leave_queue(self, link: Link, member: str, f: protocol.LeaveQueue) -> None:
+        ticket, link.ticket = link.ticket, None
+        if ticket is None or await self.pool.remove_ticket(ticket.id) is None:
+            raise ProtocolError(Code.NOT_QUEUED)
+        link.send(protocol.LeftQueue(ticket=ticket.id))
+        self.shared.hooks.changed("queue")
+
+    async def withdraw(self, link: Link) -> None:
+        """The connection closed: its ticket leaves the pool."""
+        if link.ticket is not None and await self.pool.remove_ticket(link.ticket.id):
+            self.shared.hooks.changed("queue")
+
+    async def constraints(self, pool: list[matching.Ticket] | None = None
+                          ) -> matching.Constraints:
+        """Blocks of the members waiting now (cached per ticket), recent and meet-again pairs."""
+        if pool is None:
+            pool = await self.pool.tickets()
+        cache = self.blocks
+        fresh = [t for t in pool if t.id not in cache]
+        if fresh:
+            found = await self.shared.db(self.shared.store.blocks_of, [t.member for t in fresh])
+            for t in fresh:
+                cache[t.id] = {p for p in found if t.member in p}
+        live = {t.id for t in pool}
+        for gone in [k for k in cache if k not in live]:
+            del cache[gone]
+        blocked = frozenset().union(*cache.values()) if cache else frozenset()
+        pairs = self.shared.broker.pairs
+        return matching.Constraints(blocked=blocked, recent=await pairs.recent_pairs(),
+                                    again=await pairs.again_pairs())
+
+    async def tick(self) -> None:
+        """One batch round over the whole pool, on the one node that leads."""
+        shared = self.shared
+        if not await self.pool.lead(shared.id, ttl=max(2.0, 8 * shared.settings.tick)):
+            return
+        pool = await self.pool.tickets()
+        paused = shared.catalog.paused
+        if paused:
+            pool = [replace(t, prompts=kept) for t in pool
+                    if (kept := tuple(p for p in t.prompts if p not in paused))]
+        if not pool:
+            return
+        result = matching.match_round(pool, time.time(), shared.deck.dimensions,
+                                      await self.constraints(pool), shared.policy,
+                                      seed=shared.rng.randrange(2**32))
+        for group in result.groups:
+            await self.open_room(group)
+        await self.announce(pool, result)
+
+    async def announce(self, pool: list[matching.Ticket], result: matching.RoundResult) -> None:
+        """Tell a member nobody can be matched with why, once per reason: `queued` again,
+        with a hint in plain words. Nothing else is sent between `queued` and `matched`,
+        so a client that expects exactly that order keeps working."""
+        seen = self.announced
+        for t in pool:
+            stuck = result.stuck.get(t.id)
+            if stuck is None or seen.get(t.id) == stuck.code:
+                continue
+            seen[t.id] = stuck.code
+            prompt = self.shared.catalog.prompts.get(stuck.prompt or "")
+            text = prompt.text_in(t.lang)[0] if prompt else None
+            hint = protocol.Hint(stuck.code, reasons.suggestion_text(stuck, text, t.lang),
+                                 stuck.prompt, stuck.language)
+            await self.shared.publish([t.member], protocol.Queued(
+                ticket=t.id, waiting=result.waiting.get(t.id, 0),
+                eta_s=result.eta.get(t.id), hint=hint))
+        live = {t.id for t in pool}
+        for gone in [k for k in seen if k not in live]:
+            del seen[gone]
+
+    async def open_room(self, group: matching.Group) -> None:
+        shared = self.shared
+        for t in group.tickets:
+            if await self.pool.remove_ticket(t.id) is None:
+                # Withdrawn since the round began: put the others back.
+                for other in group.tickets:
+                    if other is not t:
+                        await self.pool.add_ticket(other)
+                return
+        members = [t.member for t in group.tickets]
+        ids = {t.id for t in group.tickets}
+        for m in members:
+            link = self.links.by_member.get(m)
+            if link is not None and link.ticket is not None and link.ticket.id in ids:
+                link.ticket = None
+        now = time.time()
+        room = Room.open(secrets.token_urlsafe(12), group.prompt,
+                         zip(members, pick_aliases(len(members), shared.rng), strict=True), now)
+        prompt = shared.catalog.prompts.get(group.prompt) or Prompt(group.prompt, group.prompt)
+        langs = {t.member: t.lang for t in group.tickets}
+        because = {m: reasons.because(group, shared.deck.dimensions, prompt.text_in(lang)[0],
+                                      locale=lang) for m, lang in langs.items()}
+        minutes = shared.settings.conversation_minutes
+        meta = RoomMeta(
+            group.prompt, prompt.text, because, group.divides, langs=langs,
+            cards={stage: shared.rng.randrange(len(shared.deck.cards_for(stage)))
+                   for stage in STAGES if shared.deck.cards_for(stage)},
+            ends_at=now + minutes * 60 if minutes > 0 else None)
+        rooms = shared.broker.rooms
+        await rooms.create_room(room, meta)
+        if meta.ends_at is not None:
+            await rooms.wake_at(room.id, next_stage_at(now, minutes * 60, 0.0))
+        pairs = [frozenset((a, b)) for i, a in enumerate(members) for b in members[i + 1:]]
+        await shared.broker.pairs.note_pairs(pairs, shared.settings.repeat_pair_after)
+        if group.again:
+            for pair in pairs:
+                await shared.broker.pairs.drop_again(pair)
+        for m in members:
+            await shared.publish([m], await self.life.matched_frame(room, m))
+            await shared.publish([m], self.life.stage_frame(room.id, meta, langs[m]))
+        log.info("room opened", extra={"size": len(members), "divides": len(group.divides)})
+        shared.hooks.changed("queue")
+        shared.hooks.changed("rooms")

@@ -1,0 +1,13 @@
+"""The application's typed keys, in a module of their own so that the moderation and
+privacy packages can take them without importing the member handlers."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bridgechat.node import Node
+from bridgechat.settings import Settings
+
+NODE = web.AppKey("node", Node)
+SETTINGS = web.AppKey("settings", Settings)
+SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("sockets")

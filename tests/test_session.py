@@ -1,0 +1,149 @@
+"""The sans-I/O session, driven without sockets and with a hand-made clock."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bridgechat.core import protocol
+from bridgechat.core.session import (
+    CUT_OFF,
+    POLICY_VIOLATION,
+    REPLACED,
+    Limits,
+    Phase,
+    Reply,
+    Session,
+)
+
+HELLO = json.dumps({"type": "hello", "v": 1, "token": None})
+
+
+def send(i: int) -> str:
+    return json.dumps({"type": "send", "room": "r", "id": f"m{i}", "text": "hi"})
+
+
+def error_of(got: object) -> dict[str, str]:
+    assert isinstance(got, Reply), got
+    frame: dict[str, str] = json.loads(got.frame)
+    assert frame["type"] == "error"
+    return frame
+
+
+def welcomed(limits: Limits = Limits()) -> Session:
+    s = Session(limits)
+    assert isinstance(s.receive(HELLO, 0.0), protocol.Hello)
+    s.welcome("member-1")
+    return s
+
+
+def test_hello_comes_first_and_a_frame_before_it_is_refused_by_code() -> None:
+    s = Session()
+    err = error_of(s.receive(send(1), 0.0))
+    assert err["code"] == "hello_required" and err["ref"] == "m1"
+    assert s.phase is Phase.GREETING and s.member is None
+    assert isinstance(s.receive(HELLO, 0.1), protocol.Hello)
+
+
+def test_a_second_hello_is_refused_and_the_session_keeps_its_member() -> None:
+    s = welcomed()
+    assert error_of(s.receive(HELLO, 1.0))["code"] == "already_welcomed"
+    assert s.member == "member-1" and s.phase is Phase.OPEN
+
+
+def test_only_version_one_is_spoken() -> None:
+    s = Session()
+    got = s.receive(json.dumps({"type": "hello", "v": 2}), 0.0)
+    assert error_of(got)["code"] == "unsupported_version"
+    assert s.phase is Phase.GREETING
+
+
+def test_hello_language_is_reduced_to_its_primary_subtag() -> None:
+    s = Session()
+    s.receive(json.dumps({"type": "hello", "v": 1, "lang": "pt-BR"}), 0.0)
+    assert s.lang == "pt"
+
+
+def test_bad_frames_past_the_limit_close_with_1008_and_nothing_more_is_read() -> None:
+    s = welcomed(Limits(bad_per_minute=3))
+    for i in range(3):
+        assert error_of(s.receive("{nope", float(i)))["code"] == "bad_json"
+    last = s.receive("{nope", 3.0)
+    assert isinstance(last, Reply) and last.close == (POLICY_VIOLATION, "too many bad frames")
+    assert json.loads(last.frame)["code"] == "too_many_errors"
+    assert s.receive(send(1), 4.0) is None
+
+
+def test_bad_frames_spread_over_more_than_a_minute_do_not_close() -> None:
+    s = welcomed(Limits(bad_per_minute=3))
+    for i in range(10):
+        got = s.receive(b"binary", i * 30.0)
+        assert error_of(got)["code"] == "bad_frame"
+        assert isinstance(got, Reply) and got.close is None
+
+
+def test_a_bad_frame_keeps_the_session_state() -> None:
+    s = welcomed()
+    s.inflight = 2
+    assert error_of(s.receive('{"type": "send"}', 0.0))["code"] == "bad_frame"
+    assert s.member == "member-1" and s.inflight == 2 and s.phase is Phase.OPEN
+
+
+def test_unknown_type_and_oversize_frames_have_their_codes() -> None:
+    s = welcomed()
+    assert error_of(s.receive('{"type": "dance"}', 0.0))["code"] == "unknown_type"
+    big = json.dumps({"type": "send", "room": "r", "id": "x", "text": "é" * 9000})
+    assert error_of(s.receive(big, 0.0))["code"] == "too_large"
+
+
+def test_send_rate_limit_refills_with_the_injected_clock() -> None:
+    s = welcomed(Limits(send_rate=2.0, send_burst=3.0))
+    assert [s.begin_send(0.0) for _ in range(4)] == [True, True, True, False]
+    assert not s.begin_send(0.1)
+    assert s.begin_send(0.6)  # 0.5 s at 2/s refilled one token
+
+
+def test_a_resend_costs_nothing_and_a_failed_send_is_given_back() -> None:
+    s = welcomed(Limits(send_rate=0.0, send_burst=2.0))
+    assert s.begin_send(0.0)
+    s.sent(True, fresh=False)  # a resend of a known id: the token comes back
+    assert s.begin_send(0.0)
+    s.send_failed(True)
+    assert s.begin_send(0.0) and s.begin_send(0.0)
+    assert not s.begin_send(0.0)
+
+
+def test_typing_is_passed_on_at_most_once_a_second() -> None:
+    s = welcomed()
+    assert [s.may_type(t) for t in (0.0, 0.5, 0.99, 1.0, 1.5, 2.1)] == [
+        True, False, False, True, False, True]
+
+
+def test_frames_other_than_send_wait_for_messages_under_way() -> None:
+    s = welcomed()
+    leave = s.receive(json.dumps({"type": "leave", "room": "r"}), 0.0)
+    chat = s.receive(send(1), 0.0)
+    assert isinstance(leave, protocol.Leave) and isinstance(chat, protocol.Send)
+    assert not s.must_wait(leave)
+    s.inflight = 1
+    assert s.must_wait(leave) and not s.must_wait(chat)
+
+
+@pytest.mark.parametrize("why", [REPLACED, CUT_OFF])
+def test_a_replaced_or_cut_off_session_ignores_everything(why: tuple[int, str]) -> None:
+    s = welcomed()
+    assert s.end(why) == why
+    assert s.receive(send(1), 0.0) is None
+    assert s.receive("{bad", 0.0) is None
+
+
+@given(st.text(max_size=200) | st.binary(max_size=200))
+def test_any_input_gets_a_frame_or_an_error_never_an_exception(data: str | bytes) -> None:
+    s = welcomed()
+    got = s.receive(data, 0.0)
+    assert got is not None
+    if isinstance(got, Reply):
+        assert json.loads(got.frame)["type"] == "error"
