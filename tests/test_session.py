@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from bridgechat.core import protocol
 from bridgechat.core.session import (
     CUT_OFF,
@@ -18,6 +15,8 @@ from bridgechat.core.session import (
     Reply,
     Session,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 HELLO = json.dumps({"type": "hello", "v": 1, "token": None})
 
@@ -33,8 +32,8 @@ def error_of(got: object) -> dict[str, str]:
     return frame
 
 
-def welcomed(limits: Limits = Limits()) -> Session:
-    s = Session(limits)
+def welcomed(limits: Limits | None = None) -> Session:
+    s = Session(limits or Limits())
     assert isinstance(s.receive(HELLO, 0.0), protocol.Hello)
     s.welcome("member-1")
     return s
@@ -99,21 +98,40 @@ def test_unknown_type_and_oversize_frames_have_their_codes() -> None:
     assert error_of(s.receive(big, 0.0))["code"] == "too_large"
 
 
+def allowed_at(s: Session, now: float, i: int = 0) -> bool:
+    """Receive a `send` at `now`: is it within the rate limit?"""
+    assert isinstance(s.receive(send(i), now), protocol.Send)
+    return s.allowed
+
+
 def test_send_rate_limit_refills_with_the_injected_clock() -> None:
     s = welcomed(Limits(send_rate=2.0, send_burst=3.0))
-    assert [s.begin_send(0.0) for _ in range(4)] == [True, True, True, False]
-    assert not s.begin_send(0.1)
-    assert s.begin_send(0.6)  # 0.5 s at 2/s refilled one token
+    assert [allowed_at(s, 0.0, i) for i in range(4)] == [True, True, True, False]
+    assert not allowed_at(s, 0.1)
+    assert allowed_at(s, 0.6)  # 0.5 s at 2/s refilled one token
 
 
 def test_a_resend_costs_nothing_and_a_failed_send_is_given_back() -> None:
     s = welcomed(Limits(send_rate=0.0, send_burst=2.0))
-    assert s.begin_send(0.0)
+    assert allowed_at(s, 0.0)
     s.sent(True, fresh=False)  # a resend of a known id: the token comes back
-    assert s.begin_send(0.0)
+    assert allowed_at(s, 0.0)
     s.send_failed(True)
-    assert s.begin_send(0.0) and s.begin_send(0.0)
-    assert not s.begin_send(0.0)
+    assert allowed_at(s, 0.0) and allowed_at(s, 0.0)
+    assert not allowed_at(s, 0.0)
+
+
+def test_a_message_text_is_trimmed_or_refused_with_its_own_code() -> None:
+    s = welcomed(Limits(send_rate=0.0, send_burst=2.0))
+    got = s.receive(json.dumps({"type": "send", "room": "r", "id": "a", "text": "  hi \n"}), 0.0)
+    assert isinstance(got, protocol.Send) and got.text == "hi"
+    empty = s.receive(json.dumps({"type": "send", "room": "r", "id": "b", "text": "  "}), 0.0)
+    words = protocol.PLAIN_WORDS[protocol.Code.TEXT_EMPTY]
+    assert error_of(empty) == {"type": "error", "code": "text_empty", "message": words, "ref": "b"}
+    long = s.receive(json.dumps({"type": "send", "room": "r", "id": "c", "text": "x" * 2001}), 0.0)
+    assert error_of(long)["code"] == "text_too_long"
+    # "hi" took one of the two tokens; the refused texts took none.
+    assert allowed_at(s, 0.0) and not allowed_at(s, 0.0)
 
 
 def test_typing_is_passed_on_at_most_once_a_second() -> None:

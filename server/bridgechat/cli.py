@@ -49,12 +49,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _event_loop(name: str) -> asyncio.AbstractEventLoop | None:
-    """A uvloop loop for `--loop uvloop` (or BRIDGECHAT_LOOP=uvloop); None: asyncio's own."""
-    if name != "uvloop":
+    """The event loop for `--loop`: uvloop (auto: when installed), else asyncio's own (None)."""
+    if name == "asyncio":
         return None
     try:
         uvloop = importlib.import_module("uvloop")
     except ImportError:
+        if name == "auto":
+            return None
         raise SystemExit("--loop uvloop needs uvloop: pip install uvloop") from None
     loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
     return loop
@@ -156,9 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--heartbeat", type=_positive, default=30.0,
                    help="seconds of silence before a member is pinged; no pong within "
                         "half of that drops them")
-    s.add_argument("--loop", choices=("asyncio", "uvloop"),
-                   default=os.environ.get("BRIDGECHAT_LOOP") or "asyncio",
-                   help="event loop (default: env BRIDGECHAT_LOOP, else asyncio)")
+    s.add_argument("--loop", choices=("auto", "asyncio", "uvloop"),
+                   default=os.environ.get("BRIDGECHAT_LOOP") or "auto",
+                   help="event loop (default: env BRIDGECHAT_LOOP, else auto: uvloop "
+                        "when installed)")
     s.set_defaults(func=_serve)
     add_moderator_command(sub)
 

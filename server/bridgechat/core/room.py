@@ -184,7 +184,23 @@ class Room:
         """Number a message from a seated member; a known client id gets its old number.
 
         `allowed` is the sender's rate limit: it refuses a new id, never a resend.
-        The Redis broker runs this same rule as a script (server/broker/redis.py)."""
+        The rules, in the order they apply; the Redis broker's send script
+        (broker/redis_send.py) follows this list step by step, under the same
+        numbers, and tests/test_broker_contract.py checks both brokers against it:
+
+        1. unknown_room: no such room (the broker's check, before this method).
+        2. not_in_room: the member has no seat here, or has left it.
+        3. room_closed: the room is closed (a resend too).
+        4. A client id the member already sent here gets its first seq and ts
+           back (fresh=False); it is not numbered, kept or delivered again.
+        5. rate_limited (ref: the client id): `allowed` is False and the id is new.
+        6. Otherwise seq = the room's last seq + 1: gapless, in the order sends
+           are begun.
+        7. The member's last IDS_REMEMBERED client ids are remembered; an older
+           one is forgotten, and sent again it is numbered anew.
+        8. The broker keeps the room's last `history` messages for resume
+           (replay says complete=False once older ones are dropped) and hands
+           the message to the other seated members, never to the sender."""
         seat = self.seat(member)
         known = seat.sent.get(client_id)
         if known is not None:

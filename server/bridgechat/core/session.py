@@ -10,8 +10,9 @@ sent, a bad frame changes nothing but the bad-frame count.
 The rules that live here, and only here:
 - hello first, and only once, in protocol version 1;
 - at most `bad_limit` bad frames a minute, then an error and close 1008;
-- the send rate (a token bucket; a resend of a known message is free) and
-  the typing throttle;
+- a chat message's text (trimmed, not empty, not too long), the send rate
+  (a token bucket; a resend of a known message is free) and the typing
+  throttle;
 - answers in the order of the frames: a frame that is not a chat message
   waits until every message begun before it has its answer (`must_wait`);
 - a replaced or cut-off connection does nothing more.
@@ -62,7 +63,7 @@ class Limits:
 class Session:
     """The state and rules of one member's connection."""
 
-    __slots__ = ("bad", "bucket", "inflight", "lang", "member", "phase", "typed_at")
+    __slots__ = ("allowed", "bad", "bucket", "inflight", "lang", "member", "phase", "typed_at")
 
     def __init__(self, limits: Limits = Limits()) -> None:
         self.phase = Phase.GREETING
@@ -73,6 +74,9 @@ class Session:
         self.typed_at = float("-inf")
         # Chat messages begun and not yet answered (a Redis round trip).
         self.inflight = 0
+        # Whether the `send` just received is within the rate limit. The broker
+        # refuses it if not, unless it resends a message it already numbered.
+        self.allowed = True
 
     def receive(self, data: str | bytes, now: float) -> protocol.ClientFrame | Reply | None:
         """Take one WebSocket message (text: str, binary: bytes) read at `now`."""
@@ -90,6 +94,14 @@ class Session:
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             return self.bad_frame(protocol.classify(data, exc), now)
         if self.phase is Phase.OPEN:
+            if type(frame) is protocol.Send:
+                try:
+                    frame.text = protocol.clean_text(frame.text)
+                except ProtocolError as err:
+                    return self.refuse(err, frame)
+                # Charged now, so that messages still under way count.
+                self.allowed = self.bucket.take(now)
+                return frame
             if type(frame) is protocol.Hello:
                 return self.refuse(ProtocolError(Code.ALREADY_WELCOMED))
             return frame
@@ -111,11 +123,6 @@ class Session:
     def must_wait(self, frame: protocol.ClientFrame) -> bool:
         """Must this frame wait for the chat messages begun before it?"""
         return self.inflight > 0 and type(frame) is not protocol.Send
-
-    def begin_send(self, now: float) -> bool:
-        """A chat message is being numbered: charge the rate limit now (so messages
-        still under way count). False: over the limit, unless it is a resend."""
-        return self.bucket.take(now)
 
     def sent(self, allowed: bool, fresh: bool) -> None:
         """A chat message was numbered; a resend after a reconnect costs nothing."""

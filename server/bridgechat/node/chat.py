@@ -37,16 +37,16 @@ class Chat:
             raise ProtocolError(Code.UNKNOWN_ROOM)
         return room
 
-    def send(self, link: Link, member: str, f: protocol.Send, now: float) -> None:
+    def send(self, link: Link, member: str, f: protocol.Send) -> None:
         """Begin a chat message: numbered at once (one node) or when Redis answers.
 
         Not a coroutine: on one node a message costs no task and no wait. The
-        answer (`ack` or `error`) is sent from here, or from the reply's callback."""
+        answer (`ack` or `error`) is sent from here, or from the reply's callback.
+        The session has checked the text and charged the rate limit."""
         session = link.session
-        text = protocol.clean_text(f.text)
-        allowed = session.begin_send(now)
+        allowed = session.allowed
         try:
-            got = self.rooms.send_soon(f.room, member, f.id, protocol.iso(time.time()), text,
+            got = self.rooms.send_soon(f.room, member, f.id, protocol.iso(time.time()), f.text,
                                        allowed)
         except BaseException:
             session.send_failed(allowed)
@@ -88,9 +88,8 @@ class Chat:
         if seat is None or seat.state is GONE:
             raise ProtocolError(Code.NOT_IN_ROOM)
         said, complete = await self.rooms.replay(room.id, f.after)
-        signed = self.links.signed
         for s in said:
-            link.conn.push(signed(s))
+            self.links.hear((member,), s)
         if not said and room.seq > f.after:
             complete = False
         link.send(protocol.Resumed(room=room.id, seq=room.seq, complete=complete))

@@ -94,12 +94,16 @@ class Links:
             link.conn.push(frame)
 
     def hear(self, members: Sequence[str], said: Said) -> None:
+        """A chat message for these members: signed (its franking tag) once, here."""
         frame: bytes | None = None
         for m in members:
             link = self.by_member.get(m)
             if link is not None:
                 if frame is None:
-                    frame = self.signed(said)
+                    frame = protocol.encode(protocol.Message(
+                        room=said.room, seq=said.seq, from_=said.alias, text=said.text,
+                        ts=said.ts, tag=self.keys.tag(said.room, said.seq, said.alias,
+                                                      said.ts, said.text)))
                 link.conn.push(frame)
 
     def cut(self, member: str, frame: bytes) -> None:
@@ -107,9 +111,3 @@ class Links:
         if link is not None:
             link.conn.push(frame)
             link.conn.close_soon(*link.session.end(CUT_OFF))
-
-    def signed(self, said: Said) -> bytes:
-        """The `message` frame for a numbered message, with its franking tag."""
-        return protocol.encode(protocol.Message(
-            room=said.room, seq=said.seq, from_=said.alias, text=said.text, ts=said.ts,
-            tag=self.keys.tag(said.room, said.seq, said.alias, said.ts, said.text)))

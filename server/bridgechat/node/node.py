@@ -94,7 +94,7 @@ class Node:
             return None
         if type(got) is protocol.Send:
             try:
-                self.chat.send(link, session.member, got, time.monotonic())  # type: ignore[arg-type]
+                self.chat.send(link, session.member, got)  # type: ignore[arg-type]
             except Exception as exc:
                 self.refused(link, got, exc)
             return None
