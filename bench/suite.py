@@ -47,7 +47,7 @@ def wait_ready(proc: subprocess.Popen[bytes], port: int, http: bool, log: Path) 
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited early:\n{log.read_text(errors='replace')}")
+            raise RuntimeError(f"{proc.args!r} exited early:\n{log.read_text(errors='replace')}")
         if http:
             with contextlib.suppress(OSError), urllib.request.urlopen(
                     f"http://127.0.0.1:{port}/healthz", timeout=1):
@@ -57,7 +57,7 @@ def wait_ready(proc: subprocess.Popen[bytes], port: int, http: bool, log: Path) 
                 time.sleep(0.3)  # listening; give the app a moment to finish starting
                 return
         time.sleep(0.1)
-    raise RuntimeError(f"{proc.args} not ready in 30 s")
+    raise RuntimeError(f"{proc.args!r} not ready in 30 s")
 
 
 class Procs:
@@ -68,11 +68,11 @@ class Procs:
         self.procs: list[subprocess.Popen[bytes]] = []
 
     def start(self, name: str, cmd: list[str], port: int, http: bool = False,
-              cwd: Path = ROOT) -> int:
+              cwd: Path = ROOT, env: dict[str, str] | None = None) -> int:
         log = self.work / f"{name}.log"
         with open(log, "ab") as f:
             proc = subprocess.Popen([*PIN["server"], *cmd], stdout=f, stderr=subprocess.STDOUT,
-                                    cwd=cwd)
+                                    cwd=cwd, env=env)
         self.procs.append(proc)
         wait_ready(proc, port, http, log)
         return proc.pid
@@ -90,6 +90,25 @@ class Procs:
         self.procs.clear()
 
 
+def checkout(root: Path) -> tuple[list[str], dict[str, str]]:
+    """How to run the server of the checkout at `root`: (python -m ..., environment).
+
+    Since the rename the import package is `bridgechat`, under root/server (a src
+    layout); before it, the package was `server` itself, at the root."""
+    root = root.resolve()
+    if (root / "server" / "bridgechat" / "__init__.py").is_file():
+        module, path = "bridgechat", root / "server"
+    elif (root / "server" / "__init__.py").is_file():
+        module, path = "server", root
+    else:
+        raise RuntimeError(f"{root}: no server/bridgechat/ nor server/__init__.py: "
+                           "not a Bridgechat checkout")
+    # Its own directory first on the path, ahead of whatever bridgechat the venv has.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(path), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])}
+    return [PY, "-m", module], env
+
+
 @contextlib.contextmanager
 def system(name: str, loop: str, work: Path, before: Path | None = None
            ) -> Iterator[tuple[list[str], list[int], str]]:
@@ -97,18 +116,19 @@ def system(name: str, loop: str, work: Path, before: Path | None = None
 
     `bridgechat-1-before` and `bridgechat-2-before` run the server found in
     the `before` checkout instead of this one (for a before/after ratio)."""
-    cwd = ROOT
+    cwd, logs = ROOT, name  # logs: the name the server logs go under, -before kept
     if name.endswith("-before"):
         if before is None:
             raise RuntimeError(f"{name} needs --before DIR")
         name, cwd = name[: -len("-before")], before
+    serve, serve_env = checkout(cwd)
     ps = Procs(work)
     data = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=shm()))
     try:
         redis_pid = redis_url = None
         if name in ("bridgechat-2", "socketio-2"):
             rport = free_port()
-            redis_pid = ps.start(f"{name}-{loop}-redis", [
+            redis_pid = ps.start(f"{logs}-{loop}-redis", [
                 "redis-server", "--bind", "127.0.0.1", "--port", str(rport), "--save", "",
                 "--appendonly", "no", "--dir", str(data)], rport)
             redis_url = f"redis://127.0.0.1:{rport}/0"
@@ -125,10 +145,10 @@ def system(name: str, loop: str, work: Path, before: Path | None = None
         else:
             n = 1 if name == "bridgechat-1" else 2
             extra = ["--redis", str(redis_url)] if redis_url else []
-            pids = [ps.start(f"{name}-{loop}-{i}", [
-                PY, "-m", "bridgechat", "serve", "--host", "127.0.0.1", "--port", str(p),
+            pids = [ps.start(f"{logs}-{loop}-{i}", [
+                *serve, "serve", "--host", "127.0.0.1", "--port", str(p),
                 "--data-dir", str(data / "data"), "--loop", loop, *LIFT, *extra], p, http=True,
-                cwd=cwd) for i, p in enumerate(ports[:n])]
+                cwd=cwd, env=serve_env) for i, p in enumerate(ports[:n])]
             ports, proto = ports[:n], "bridgechat"
         if redis_pid is not None:
             pids.append(redis_pid)
@@ -136,6 +156,10 @@ def system(name: str, loop: str, work: Path, before: Path | None = None
     finally:
         ps.stop()
         shutil.rmtree(data, ignore_errors=True)
+
+
+# The load generator is always this checkout's `bridgechat bench`, whichever server runs.
+CLIENT_ENV = checkout(ROOT)[1]
 
 
 def shm() -> str | None:
@@ -159,10 +183,10 @@ def relay(label: str, urls: list[str], pids: list[int], proto: str, args: argpar
     for p in pids:
         cmd += ["--server-pid", str(p)]
     print(f"$ {' '.join(cmd[1:])}", flush=True)
-    done = subprocess.run([*PIN["client"], *cmd], cwd=ROOT, timeout=args.duration + 180,
-                          check=False)
+    ran = subprocess.run([*PIN["client"], *cmd], cwd=ROOT, env=CLIENT_ENV,
+                         timeout=args.duration + 180, check=False)
     if not path.exists():
-        raise RuntimeError(f"{label}: bench relay failed (exit {done.returncode})")
+        raise RuntimeError(f"{label}: bench relay failed (exit {ran.returncode})")
     fig: dict[str, Any] = json.loads(path.read_text())
     return fig
 
@@ -177,7 +201,7 @@ def connections(label: str, urls: list[str], pids: list[int], proto: str,
            "--server-pid", str(pids[0]), "--counts", args.counts, "--label", label,
            "--json", str(path)]
     print(f"$ {' '.join(cmd[1:])}", flush=True)
-    subprocess.run([*PIN["client"], *cmd], cwd=ROOT, timeout=1200, check=False)
+    subprocess.run([*PIN["client"], *cmd], cwd=ROOT, env=CLIENT_ENV, timeout=1200, check=False)
     if not path.exists():
         raise RuntimeError(f"{label}: bench connections failed")
     fig: dict[str, Any] = json.loads(path.read_text())
@@ -202,7 +226,9 @@ def main() -> None:
                    help="event loop of the load generator (the same for every system)")
     p.add_argument("--before", type=Path, default=None,
                    help="a checkout of the server before a change: add bridgechat-1-before "
-                        "(and -2-before) to --systems to measure it in the same run")
+                        "(and -2-before) to --systems to measure it in the same run; either "
+                        "layout runs (server/bridgechat/, or the `server` package of before "
+                        "the rename), and the load generator stays this checkout's")
     p.add_argument("--pin", metavar="SERVER_CPUS:CLIENT_CPUS", default=None,
                    help="run servers (and Redis) on some CPUs and the load generator on the "
                         "others, with taskset, e.g. 0:1; by default they share every CPU")

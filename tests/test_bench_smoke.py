@@ -3,16 +3,29 @@
 Real behaviour, not timing: the load generator pairs its members through
 hello, join and matched, sends, gets every message delivered and acked,
 and prints its figures with zero errors. No assertion depends on speed.
+Also: loopback only, one source address per client, a clear message
+without the bench extra, and bench/suite.py running either checkout layout.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
 
-from conftest import ROOT, LiveServer
+import pytest
+from bridgechat.bench import NEEDS_EXTRA
+from bridgechat.bench import main as bench_main
+from bridgechat.bench.loopback import NotLoopback, open_ws, source_address
+from bridgechat.bench.protocols import ws_url
+from conftest import ROOT, LiveServer, free_port
+from websockets.asyncio.server import ServerConnection, serve
 
 
 def bench(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -49,3 +62,116 @@ def test_bench_connections_counts_idle_members(
     assert [(int(n), int(held), int(failed)) for n, held, failed in rows] == [
         (10, 10, 0), (20, 20, 0)], done.stdout
 
+
+
+@pytest.fixture
+def bare_relay(tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """bench/bare_relay.py on a free loopback port: (URL, pid); needs no Bridgechat node."""
+    port = free_port()
+    with open(tmp_path / "bare.log", "ab") as log:
+        proc = subprocess.Popen([sys.executable, "bench/bare_relay.py", "--port", str(port)],
+                                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+            except urllib.error.HTTPError:
+                break  # listening (it has no page at /)
+            except OSError:
+                time.sleep(0.05)
+        assert proc.poll() is None, (tmp_path / "bare.log").read_text()
+        yield f"http://127.0.0.1:{port}", proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_bench_relay_drives_the_bare_baseline(bare_relay: tuple[str, int]) -> None:
+    url, pid = bare_relay
+    done = bench("relay", "--protocol", "bare", "--url", url, "--pairs", "4", "--rate", "0",
+                 "--window", "2", "--duration", "1", "--warmup", "0.3", "--procs", "2",
+                 "--server-pid", str(pid))
+    out = done.stdout
+    assert done.returncode == 0, f"{out}\n{done.stderr}"
+    assert "setup: 4 of 4 pairs matched" in done.stderr
+    assert "as fast as delivered" in out and "ack latency" not in out, out
+    assert re.search(r"^errors\s+0$", out, re.M), out
+
+
+def test_benchmarks_refuse_a_server_off_loopback(capsys: pytest.CaptureFixture[str]) -> None:
+    for what, argv in (("relay", ["--url", "http://10.1.2.3:8080"]),
+                       ("relay", ["--url", "http://127.0.0.1:9", "--url", "example.org:80"]),
+                       ("connections", ["--url", "http://[::1]:8080"])):
+        assert bench_main(what, argv) == 2
+        assert "loopback" in capsys.readouterr().err
+
+
+def test_loopback_urls_and_source_addresses() -> None:
+    assert ws_url("localhost:8080", "bridgechat") == "ws://127.0.0.1:8080/ws"
+    assert ws_url("http://127.3.2.1:80/", "socketio") == (
+        "ws://127.3.2.1:80/socket.io/?EIO=4&transport=websocket")
+    with pytest.raises(NotLoopback):
+        ws_url("https://bridgechat.example/", "bridgechat")
+    assert [source_address(n) for n in (0, 1, 253, 254, 254 * 256, 254 * 256 * 256)] == [
+        "127.0.0.1", "127.0.0.2", "127.0.0.254", "127.0.1.1", "127.1.0.1", "127.0.0.1"]
+    addrs = {source_address(n) for n in range(100_000)}
+    assert len(addrs) == 100_000
+    assert not any(a.endswith((".0", ".255")) for a in addrs)
+
+
+async def test_each_client_connects_from_its_own_loopback_address() -> None:
+    seen: list[str] = []
+
+    async def handler(ws: ServerConnection) -> None:
+        seen.append(ws.remote_address[0])
+        await ws.wait_closed()
+
+    async with serve(handler, "127.0.0.1", 0) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        clients = [await open_ws(f"ws://127.0.0.1:{port}/ws", n, open_timeout=5)
+                   for n in (0, 1, 300, 70_000)]
+        for ws in clients:
+            await ws.close()
+    assert seen == [source_address(n) for n in (0, 1, 300, 70_000)]
+    assert len(set(seen)) == 4
+
+
+def test_without_the_bench_extra_it_says_what_to_install() -> None:
+    # websockets made unimportable, as when `bridgechat[bench]` is not installed.
+    code = ("import sys; sys.modules['websockets'] = None\n"
+            "from bridgechat.bench import main\n"
+            "sys.exit(main(sys.argv[1], ['--help']))")
+    for what in ("relay", "connections"):
+        done = subprocess.run([sys.executable, "-c", code, what], cwd=ROOT, capture_output=True,
+                              text=True, timeout=60, check=False)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.strip() == NEEDS_EXTRA
+        assert "Traceback" not in done.stderr
+
+
+def _suite() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_suite", ROOT / "bench" / "suite.py")
+    assert spec is not None and spec.loader is not None
+    suite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(suite)
+    return suite
+
+
+def test_suite_runs_a_before_checkout_of_either_layout(tmp_path: Path) -> None:
+    suite = _suite()
+    new, old = tmp_path / "new", tmp_path / "old"
+    (new / "server" / "bridgechat").mkdir(parents=True)
+    (new / "server" / "bridgechat" / "__init__.py").touch()
+    (old / "server").mkdir(parents=True)
+    (old / "server" / "__init__.py").touch()
+    cmd, env = suite.checkout(new)
+    assert cmd[1:] == ["-m", "bridgechat"]
+    assert env["PYTHONPATH"].split(":")[0] == str(new / "server")
+    cmd, env = suite.checkout(old)
+    assert cmd[1:] == ["-m", "server"]
+    assert env["PYTHONPATH"].split(":")[0] == str(old)
+    with pytest.raises(RuntimeError):
+        suite.checkout(tmp_path)
+    # The load generator is always this checkout's.
+    assert suite.CLIENT_ENV["PYTHONPATH"].split(":")[0] == str(ROOT / "server")

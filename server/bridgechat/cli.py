@@ -63,21 +63,9 @@ def _event_loop(name: str) -> asyncio.AbstractEventLoop | None:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    if args.what == "matching":
-        from bridgechat.bench import matching as bench_matching
+    from bridgechat.bench import main as bench_main
 
-        code: int = bench_matching.main(args.rest)
-        return code
-    if args.what == "relay":
-        from bridgechat.bench import relay as bench_relay
-
-        return bench_relay.main(args.rest)
-    if args.what == "connections":
-        from bridgechat.bench import connections as bench_connections
-
-        return bench_connections.main(args.rest)
-    print(f"unknown benchmark {args.what!r}", file=sys.stderr)
-    return 2
+    return bench_main(args.what, args.rest)
 
 
 def _migrate(args: argparse.Namespace) -> int:

@@ -7,6 +7,10 @@ and then stays idle. After each step the server's RSS from /proc, less its
 RSS before the first connection, divided by the connections open, is the
 memory per idle connection. Kernel socket buffers are not in RSS.
 
+Loopback only, like `bench relay`: --url must be in 127.0.0.0/8 (or
+localhost), and every connection comes from an address of its own in
+127.0.0.0/8, as real members' would.
+
 With no `--url` it starts `bridgechat serve` itself (on a fresh data dir,
 with the open-file limit raised to the hard limit) and stops it at the end.
 """
@@ -32,23 +36,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
-from bridgechat.bench.relay import (
-    PROTOCOLS,
-    listening_pids,
-    raise_nofile,
-    read_proc,
-    run_loop,
-    say_hello,
-    stop_workers,
-    usable_cpus,
-    ws_url,
-)
+from bridgechat.bench.client_procs import raise_nofile, run_loop, stop_workers, usable_cpus
+from bridgechat.bench.loopback import NotLoopback, open_ws
+from bridgechat.bench.process_stats import listening_pids, read_proc
+from bridgechat.bench.protocols import PROTOCOLS, say_hello, ws_url
 
 SETTLE = 2.0  # seconds between the last connection of a step and reading RSS
 GATE = 100  # connections being opened at once per client process
+STEP_WAIT = 120.0  # seconds a step may take, plus one for every 20 connections
 
 
 async def _hold(ws: ClientConnection) -> None:
@@ -59,7 +57,10 @@ async def _hold(ws: ClientConnection) -> None:
                 await ws.send("3")
 
 
-async def _client(wid: int, url: str, protocol: str, conn: Connection, out: Any) -> None:
+async def _client(wid: int, procs: int, url: str, protocol: str, steps: int, idle: float,
+                  conn: Connection, out: Any) -> None:
+    """Hold as many connections as each ("open", n) says, at most `steps` times; end on
+    ("stop",) or after `idle` seconds without a command."""
     held: list[tuple[ClientConnection, asyncio.Task[None]]] = []
     loop = asyncio.get_running_loop()
     serial = 0
@@ -67,10 +68,11 @@ async def _client(wid: int, url: str, protocol: str, conn: Connection, out: Any)
     async def open_one(gate: asyncio.Semaphore) -> bool:
         nonlocal serial
         serial += 1
+        client = (serial - 1) * procs + wid  # its own loopback address among all workers'
         key = f"idle-{wid}-{serial}-{os.getpid()}"
         async with gate:
             try:
-                ws = await connect(url, compression=None, ping_interval=None, open_timeout=10)
+                ws = await open_ws(url, client, open_timeout=10)
             except (OSError, TimeoutError, WebSocketException):
                 return False
             try:
@@ -81,17 +83,19 @@ async def _client(wid: int, url: str, protocol: str, conn: Connection, out: Any)
             held.append((ws, asyncio.create_task(_hold(ws))))
             return True
 
-    while True:
-        cmd = await loop.run_in_executor(None, conn.recv)
+    for _ in range(steps):
+        if not await loop.run_in_executor(None, conn.poll, idle):
+            break
+        cmd = conn.recv()
         if cmd[0] != "open":
             break
         want, started = int(cmd[1]), time.monotonic()
         gate = asyncio.Semaphore(GATE)
         oks = await asyncio.gather(*(open_one(gate) for _ in range(want - len(held))))
-        while len(held) > want:
-            ws, task = held.pop()
+        for ws, task in held[want:]:
             await ws.close()
             task.cancel()
+        del held[want:]
         alive = sum(1 for ws, _ in held if ws.close_code is None)
         out.put(("opened", wid, alive, oks.count(False), time.monotonic() - started))
     await asyncio.gather(*(asyncio.wait_for(ws.close(), 5) for ws, _ in held),
@@ -100,11 +104,11 @@ async def _client(wid: int, url: str, protocol: str, conn: Connection, out: Any)
         task.cancel()
 
 
-def _worker(wid: int, url: str, protocol: str, use_uvloop: bool, conn: Connection,
-            out: Any) -> None:
+def _worker(wid: int, procs: int, url: str, protocol: str, steps: int, idle: float,
+            use_uvloop: bool, conn: Connection, out: Any) -> None:
     raise_nofile()
     try:
-        run_loop(_client(wid, url, protocol, conn, out), use_uvloop)
+        run_loop(_client(wid, procs, url, protocol, steps, idle, conn, out), use_uvloop)
     except BaseException:
         out.put(("failed", wid, traceback.format_exc()))
 
@@ -202,10 +206,12 @@ def measure(args: argparse.Namespace, url: str, pid: int, counts: list[int]
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
     procs = max(1, args.procs)
+    steps = len(counts) + 3  # the warm-up, back to none, each count, and "stop"
+    idle = STEP_WAIT + counts[-1] / 20 + SETTLE + 60  # longest a worker waits for a command
     workers: list[tuple[Any, Connection]] = []
     for wid in range(procs):
         mine, theirs = ctx.Pipe()
-        proc = ctx.Process(target=_worker, args=(wid, url, args.protocol,
+        proc = ctx.Process(target=_worker, args=(wid, procs, url, args.protocol, steps, idle,
                                                  args.loop == "uvloop", theirs, out),
                            daemon=True)
         proc.start()
@@ -232,7 +238,7 @@ def measure(args: argparse.Namespace, url: str, pid: int, counts: list[int]
 
     rows: list[dict[str, float]] = []
     try:
-        step(min(50, counts[0]), 120)  # warm up lazy imports, pools and caches
+        step(min(50, counts[0]), STEP_WAIT)  # warm up lazy imports, pools and caches
         step(0, 60)
         time.sleep(SETTLE)
         base = read_proc(pid)
@@ -244,7 +250,7 @@ def measure(args: argparse.Namespace, url: str, pid: int, counts: list[int]
               f"{'KiB/conn':>8} {'open s':>7} {'server CPU s':>12}")
         before = base
         for total in counts:
-            held, failed, secs = step(total, 120 + total / 20)
+            held, failed, secs = step(total, STEP_WAIT + total / 20)
             time.sleep(SETTLE)
             now = read_proc(pid)
             if now is None:
@@ -270,6 +276,19 @@ def measure(args: argparse.Namespace, url: str, pid: int, counts: list[int]
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        counts = [int(c) for c in args.counts.split(",") if c.strip()]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 1:
+        print("--counts must list whole numbers above zero", file=sys.stderr)
+        return 2
+    if args.url is not None:
+        try:
+            ws_url(args.url, args.protocol)
+        except NotLoopback as exc:
+            print(f"bench connections: {exc}", file=sys.stderr)
+            return 2
     try:
         fig = run(args)
     except RuntimeError as exc:
