@@ -7,7 +7,6 @@ import asyncio
 import importlib
 import logging
 import os
-import sys
 from pathlib import Path
 
 from aiohttp import web

@@ -1,14 +1,19 @@
-"""The in-process broker for the embedded single node: plain dicts, direct calls."""
+"""The in-process broker for the embedded single node: plain dicts, direct calls.
+
+Its parts keep what Redis would keep, in this process; a chat message is
+numbered by `Room.send` itself, so `rooms.send_soon` is done at once.
+Only members subscribed here are handed anything, as on Redis.
+"""
 
 from __future__ import annotations
 
 import heapq
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from bridgechat.broker import Deliver, Hear, Said
+from bridgechat.broker import Broker, FanOut, Inbox, KeyRing, Pairs, Rooms, Said, WaitingPool
 from bridgechat.core.protocol import Code, ProtocolError
 from bridgechat.core.room import Accepted, Room, RoomMeta
 from bridgechat.matching import Ticket
@@ -17,36 +22,9 @@ T = TypeVar("T")
 HISTORY = 500
 
 
-class MemoryBroker:
-    def __init__(self, history: int = HISTORY) -> None:
-        self._history_len = history
-        self._deliver: Deliver | None = None
-        self._hear: Hear | None = None
+class MemoryPool:
+    def __init__(self) -> None:
         self._tickets: dict[str, Ticket] = {}
-        self._history: dict[str, deque[Said]] = {}
-        self._pairs: dict[frozenset[str], float] = {}
-        self._again: set[frozenset[str]] = set()
-        self._rooms: dict[str, Room] = {}
-        self._meta: dict[str, RoomMeta] = {}
-        self._member_rooms: dict[str, set[str]] = {}
-        # room -> (forget history at, forget room at)
-        self._ended: dict[str, tuple[float, float]] = {}
-        # (deadline, room): when something in _ended may be due
-        self._due: list[tuple[float, str]] = []
-        self._subscribed: set[str] = set()
-        self._keys: dict[int, tuple[bytes, float]] = {}
-        self._away: dict[str, float] = {}
-
-    async def start(self, deliver: Deliver, hear: Hear) -> None:
-        self._deliver, self._hear = deliver, hear
-
-    async def close(self) -> None:
-        self._deliver = self._hear = None
-
-    async def ready(self) -> bool:
-        return True
-
-    # -- waiting pool -----------------------------------------------------------
 
     async def add_ticket(self, ticket: Ticket) -> None:
         self._tickets[ticket.id] = ticket
@@ -58,27 +36,56 @@ class MemoryBroker:
         return list(self._tickets.values())
 
     async def lead(self, node: str, ttl: float) -> bool:
-        return True
+        return True  # one node: always the leader
 
-    # -- fan-out ----------------------------------------------------------------
+
+class MemoryFanOut:
+    def __init__(self) -> None:
+        self.inbox: Inbox | None = None
+        self.subscribed: set[str] = set()
 
     async def subscribe(self, member: str) -> None:
-        self._subscribed.add(member)
+        self.subscribed.add(member)
 
     async def unsubscribe(self, member: str) -> None:
-        self._subscribed.discard(member)
+        self.subscribed.discard(member)
 
     async def publish(self, members: Sequence[str], frame: bytes) -> None:
-        deliver = self._deliver
-        if deliver is not None:
+        inbox = self.inbox
+        if inbox is not None:
             for m in members:
-                deliver(m, frame)
+                if m in self.subscribed:
+                    inbox.deliver(m, frame)
+
+    async def cut(self, member: str, frame: bytes) -> None:
+        if self.inbox is not None and member in self.subscribed:
+            self.inbox.cut(member, frame)
+
+    def hear(self, members: Sequence[str], said: Said) -> None:
+        """A numbered message for those of these members who are here."""
+        if self.inbox is not None:
+            here = [m for m in members if m in self.subscribed]
+            if here:
+                self.inbox.hear(here, said)
 
     async def orphans(self) -> list[str]:
         # One process: when it dies, nobody is left to notice.
         return []
 
-    # -- rooms --------------------------------------------------------------------
+
+class MemoryRooms:
+    def __init__(self, fanout: MemoryFanOut, history: int) -> None:
+        self._fanout = fanout
+        self._history_len = history
+        self._rooms: dict[str, Room] = {}
+        self._meta: dict[str, RoomMeta] = {}
+        self._history: dict[str, deque[Said]] = {}
+        self._member_rooms: dict[str, set[str]] = {}
+        # room -> (forget history at, forget room at)
+        self._ended: dict[str, tuple[float, float]] = {}
+        # (deadline, room): when something in _ended may be due
+        self._due: list[tuple[float, str]] = []
+        self._wake: dict[str, float] = {}
 
     async def create_room(self, room: Room, meta: RoomMeta) -> None:
         self._rooms[room.id] = room
@@ -127,12 +134,12 @@ class MemoryBroker:
         return [r for r, room in self._rooms.items() if room.is_open]
 
     async def wake_at(self, room_id: str, until: float) -> None:
-        self._away[room_id] = min(until, self._away.get(room_id, until))
+        self._wake[room_id] = min(until, self._wake.get(room_id, until))
 
     async def due_rooms(self, now: float) -> list[str]:
-        due = [r for r, t in self._away.items() if t <= now]
+        due = [r for r, t in self._wake.items() if t <= now]
         for r in due:
-            del self._away[r]
+            del self._wake[r]
         return due
 
     def _sweep(self) -> None:
@@ -156,15 +163,9 @@ class MemoryBroker:
                 self._history.pop(room_id, None)
                 del self._ended[room_id]
 
-    # -- history ------------------------------------------------------------------
-
-    async def send(self, room_id: str, member: str, client_id: str, ts: str, text: str,
-                   allowed: bool = True) -> Accepted:
-        return self.send_soon(room_id, member, client_id, ts, text, allowed)
-
     def send_soon(self, room_id: str, member: str, client_id: str, ts: str, text: str,
                   allowed: bool = True) -> Accepted:
-        """`send` without a wait: this broker numbers a message at once."""
+        """Numbered at once, by `Room.send` (its docstring lists the rules)."""
         self._sweep()
         room = self._rooms.get(room_id)
         if room is None:
@@ -177,8 +178,8 @@ class MemoryBroker:
                 kept = self._history[room_id] = deque(maxlen=self._history_len)
             kept.append(said)
             others = room.others(member)
-            if others and self._hear is not None:
-                self._hear(others, said)
+            if others:
+                self._fanout.hear(others, said)
         return got
 
     async def replay(self, room: str, after: int) -> tuple[list[Said], bool]:
@@ -188,18 +189,22 @@ class MemoryBroker:
         # Complete only if nothing between `after` and the oldest kept message was dropped.
         return [s for s in kept if s.seq > after], kept[0].seq <= after + 1
 
-    # -- pairs --------------------------------------------------------------------
+
+class MemoryPairs:
+    def __init__(self) -> None:
+        self._recent: dict[frozenset[str], float] = {}
+        self._again: set[frozenset[str]] = set()
 
     async def note_pairs(self, pairs: Sequence[frozenset[str]], ttl: float) -> None:
         until = time.time() + ttl
         for p in pairs:
-            self._pairs[p] = until
+            self._recent[p] = until
 
     async def recent_pairs(self) -> frozenset[frozenset[str]]:
         now = time.time()
-        for p in [p for p, t in self._pairs.items() if t <= now]:
-            del self._pairs[p]
-        return frozenset(self._pairs)
+        for p in [p for p, t in self._recent.items() if t <= now]:
+            del self._recent[p]
+        return frozenset(self._recent)
 
     async def note_again(self, pair: frozenset[str]) -> None:
         self._again.add(pair)
@@ -212,9 +217,12 @@ class MemoryBroker:
 
     async def forget_member(self, member: str) -> None:
         self._again = {p for p in self._again if member not in p}
-        self._pairs = {p: t for p, t in self._pairs.items() if member not in p}
+        self._recent = {p: t for p, t in self._recent.items() if member not in p}
 
-    # -- franking keys ------------------------------------------------------------
+
+class MemoryKeyRing:
+    def __init__(self) -> None:
+        self._keys: dict[int, tuple[bytes, float]] = {}
 
     async def franking_keys(self) -> dict[int, tuple[bytes, float]]:
         return dict(self._keys)
@@ -226,3 +234,32 @@ class MemoryBroker:
         newest = max(self._keys, default=0)
         for kid in [k for k, (_, t) in self._keys.items() if t < before and k != newest]:
             del self._keys[kid]
+
+
+class MemoryBroker:
+    """A `Broker` in this process."""
+
+    def __init__(self, history: int = HISTORY) -> None:
+        self._fanout = MemoryFanOut()
+        # Typed as the interfaces, so that mypy checks each part against its own.
+        self.pool: WaitingPool = MemoryPool()
+        self.fanout: FanOut = self._fanout
+        self.rooms: Rooms = MemoryRooms(self._fanout, history)
+        self.pairs: Pairs = MemoryPairs()
+        self.keys: KeyRing = MemoryKeyRing()
+        # Nothing is shared outside this process, so nothing can be lost and put back.
+        self.on_reset: Callable[[], Awaitable[None]] | None = None
+
+    async def start(self, inbox: Inbox) -> None:
+        self._fanout.inbox = inbox
+
+    async def close(self) -> None:
+        self._fanout.inbox = None
+
+    async def ready(self) -> bool:
+        return True
+
+
+def _is_a_broker(b: MemoryBroker) -> Broker:
+    """Never called: mypy checks here that MemoryBroker is a `Broker`."""
+    return b

@@ -29,9 +29,10 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import hiredis
-from redis.asyncio.connection import parse_url
+from redis.exceptions import AuthenticationError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+
+from bridgechat.broker.redis_url import RedisTarget
 
 log = logging.getLogger("bridgechat.redis")
 TIMEOUT = 5.0
@@ -40,16 +41,11 @@ CONNECT_TIMEOUT = 2.0
 Arg = bytes | str | int
 
 
-def bulks(args: tuple[Arg, ...]) -> bytes:
-    """Arguments in RESP, as bulk strings (a command's array without its header)."""
+def pack(args: tuple[Arg, ...]) -> bytes:
+    """One command in RESP: an array of bulk strings. Every command is packed here, whole."""
     enc = [a.encode() if isinstance(a, str) else a if isinstance(a, bytes) else b"%d" % a
            for a in args]
-    return b"".join([b"$%d\r\n%b\r\n" % (len(b), b) for b in enc])
-
-
-def pack(args: tuple[Arg, ...]) -> bytes:
-    """One command in RESP: an array of bulk strings."""
-    return b"*%d\r\n" % len(args) + bulks(args)
+    return b"*%d\r\n" % len(enc) + b"".join([b"$%d\r\n%b\r\n" % (len(b), b) for b in enc])
 
 
 class _Wire(asyncio.Protocol):
@@ -112,40 +108,65 @@ class _Wire(asyncio.Protocol):
 
 
 class RespLink:
-    """One pipelined connection: `call` writes at once and awaits its reply in order."""
+    """One pipelined connection: `call` writes at once and awaits its reply in order.
 
-    def __init__(self, url: str, push: Callable[[Any], bool] | None = None) -> None:
-        self.opts = parse_url(url)
+    It connects as the `RedisTarget` says: TLS with its `ssl.SSLContext`, then
+    AUTH (with the user name, if any) and SELECT of its database."""
+
+    def __init__(self, target: RedisTarget, push: Callable[[Any], bool] | None = None) -> None:
+        self.target = target
         self.push = push
         self.wire: _Wire | None = None
         self._connecting: asyncio.Task[_Wire] | None = None
         self._watchdog: asyncio.Task[None] | None = None
 
     async def _open(self) -> _Wire:
-        loop, opts = asyncio.get_running_loop(), self.opts
-        cls = getattr(opts.get("connection_class"), "__name__", "")
+        loop, t = asyncio.get_running_loop(), self.target
         wire = _Wire(self.push)
-        if "path" in opts:
-            coro = loop.create_unix_connection(lambda: wire, opts["path"])
+        if t.path is not None:
+            coro = loop.create_unix_connection(lambda: wire, t.path)
         else:
-            tls = ssl.create_default_context() if cls == "SSLConnection" else None
-            coro = loop.create_connection(lambda: wire, opts.get("host", "localhost"),
-                                          opts.get("port", 6379), ssl=tls)
+            coro = loop.create_connection(lambda: wire, t.host, t.port, ssl=t.context)
         try:
             await asyncio.wait_for(coro, CONNECT_TIMEOUT)
+        except ssl.SSLCertVerificationError as exc:
+            raise RedisConnectionError(
+                f"TLS: the certificate of redis at {t.where} does not verify "
+                f"({exc.verify_message}): give the CA that signed it with ssl_ca_certs=FILE "
+                "and check the host name it was issued for") from exc
         except (OSError, TimeoutError) as exc:
-            raise RedisConnectionError(f"cannot reach redis: {type(exc).__name__}") from exc
-        hello: list[tuple[Arg, ...]] = []
-        if opts.get("password"):
-            hello.append(("AUTH", *([opts["username"]] if opts.get("username") else []),
-                          opts["password"]))
-        if opts.get("db"):
-            hello.append(("SELECT", opts["db"]))
-        for cmd in hello:
-            await asyncio.wait_for(wire.request(pack(cmd)), CONNECT_TIMEOUT)
+            raise RedisConnectionError(
+                f"cannot reach redis at {t.where}: {exc or type(exc).__name__}") from exc
+        try:
+            await self._hello(wire)
+        except BaseException as exc:
+            if wire.transport is not None:
+                wire.transport.close()
+            if isinstance(exc, TimeoutError):
+                raise RedisConnectionError(f"redis at {t.where} did not answer AUTH/SELECT "
+                                           "in time") from exc
+            raise
         if self._watchdog is None or self._watchdog.done():
             self._watchdog = asyncio.create_task(self._watch())
         return wire
+
+    async def _hello(self, wire: _Wire) -> None:
+        """Sign in and choose the database, as redis-py does on its connections."""
+        t = self.target
+        if t.password:
+            user = (t.username,) if t.username else ()
+            try:
+                await asyncio.wait_for(wire.request(pack(("AUTH", *user, t.password))),
+                                       CONNECT_TIMEOUT)
+            except ResponseError as exc:
+                raise AuthenticationError(
+                    f"redis at {t.where} refused the password (AUTH): {exc}") from exc
+        if t.db:
+            try:
+                await asyncio.wait_for(wire.request(pack(("SELECT", t.db))), CONNECT_TIMEOUT)
+            except ResponseError as exc:
+                raise ResponseError(f"redis at {t.where} refused database {t.db} "
+                                    f"(SELECT): {exc}") from exc
 
     async def connect(self) -> _Wire:
         """The live connection, opening one if needed (callers share one attempt)."""
@@ -161,12 +182,12 @@ class RespLink:
                 self._connecting = None
         return self.wire
 
-    def call_now(self, packed: bytes) -> asyncio.Future[Any] | None:
-        """Write a packed command now if connected (the future has its reply); None if not."""
+    def call_now(self, *args: Arg) -> asyncio.Future[Any] | None:
+        """Write a command now if connected (the future has its reply); None if not."""
         wire = self.wire
         if wire is None or wire.transport is None:
             return None
-        return wire.request(packed)
+        return wire.request(pack(args))
 
     async def call(self, *args: Arg) -> Any:
         wire = self.wire
@@ -205,13 +226,12 @@ class Subscriber:
     subscribe to all of them again; `run` keeps it connected until cancelled.
     """
 
-    def __init__(self, url: str, on_message: Callable[[bytes, bytes], None],
-                 on_state: Callable[[bool], None]) -> None:
+    def __init__(self, target: RedisTarget, on_message: Callable[[bytes, bytes], None]) -> None:
         self.on_message = on_message
-        self.on_state = on_state
         self.channels: set[bytes] = set()
-        self.link = RespLink(url, push=self._push)
-        self.up = asyncio.get_running_loop().create_future()
+        self.link = RespLink(target, push=self._push)
+        # Connected and subscribed to every channel it holds.
+        self.listening = False
 
     def _push(self, reply: Any) -> bool:
         if isinstance(reply, list) and len(reply) == 3 and reply[0] == b"message":
@@ -220,23 +240,22 @@ class Subscriber:
         return False
 
     async def run(self) -> None:
+        """Stay connected until cancelled; connect with `link.connect()` first to see errors."""
         delay = 0.1
         while True:
             try:
                 wire = await self.link.connect()
                 if self.channels:
                     await wire.request(pack(("SUBSCRIBE", *self.channels)), len(self.channels))
-                if not self.up.done():
-                    self.up.set_result(None)
-                self.on_state(True)
-                delay = 0.1
+                self.listening, delay = True, 0.1
                 await wire.lost
+                self.listening = False
                 log.warning("redis subscription lost; reconnecting")
                 continue  # at once: messages published meanwhile are lost to us
-            except RedisConnectionError as exc:
+            except (RedisConnectionError, ResponseError) as exc:
                 log.warning("redis subscription lost; retrying",
                             extra={"what": type(exc).__name__, "seconds": delay})
-            self.on_state(False)
+            self.listening = False
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 

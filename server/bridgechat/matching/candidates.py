@@ -5,9 +5,9 @@ pool, so each ticket keeps only its few most bridging eligible partners in
 each bucket (mode, prompt, language) it is in. Small buckets are scanned in
 full within a budget; large ones walk, for each profile, the profiles most
 divided from it. A pair is kept only if its members may meet and its divides
-clear the bar of at least one of them (server.matching's rules, inlined here
-for speed). The solvers in server.match_solve then choose among the pairs
-found.
+clear the bar of at least one of them (bridgechat.matching.rules, inlined
+here for speed). The solvers in bridgechat.matching.solve then choose among
+the pairs found.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from bridgechat.matching.model import OPPOSITE
 from bridgechat.matching.pool import Key, Pool
 from bridgechat.matching.solve import Edges
+from bridgechat.matching.tickets import OPPOSITE
 
 __all__ = ["candidates"]
 
@@ -111,7 +111,7 @@ def _walk(pool: Pool, key: Key, index: int, a: _Side, b: _Side, keep: int,
         mine.setdefault(a.cls[x], []).append(x)
     sw = pool.policy.stance_weight
     member, forbid, sep = pool.member, pool.forbid, pool.policy.greedy_bonus_share
-    out = edges.found.append
+    out = edges.found.extend  # (u, v, w, p, key): see Edges.found
     aids, bids, bcls, ast, bst = a.ids, b.ids, b.cls, a.stance, b.stance
     abar, bbar, aearly, bearly = a.bar, b.bar, a.early, b.early
     abonus, bbonus = a.bonus, b.bonus
@@ -190,7 +190,7 @@ def _scan(pool: Pool, key: Key, index: int, a: _Side, b: _Side, screen: int, kee
     oearly = [b.early[y] for y in order]
     any_stance = any(ostance)
     member, forbid, sep = pool.member, pool.forbid, pool.policy.greedy_bonus_share
-    out = edges.found.append
+    out = edges.found.extend  # (u, v, w, p, key): see Edges.found
     bids, bbonus = b.ids, b.bonus
     for x in seekers:
         # Ties go to different partners for different tickets: each starts

@@ -5,10 +5,10 @@ position in its hot loops. This module holds that per-ticket view, built once
 when the round starts: each ticket's wait, bar and waiting bonus, profile id
 and stance codes, the members it may not meet and those it asked to meet
 again, the divides between profiles, and what each ticket offers and looks
-for. The round (server.match_round), its candidate search
-(server.match_candidates) and the diagnosis of members nobody can meet
-(server.match_stuck) all read it. No matching rule lives here: those are in
-server.matching.
+for. The round (bridgechat.matching.round), its candidate search
+(bridgechat.matching.candidates) and the diagnosis of members nobody can
+meet (bridgechat.matching.stuck) all read it. No matching rule lives here:
+those are in bridgechat.matching.rules.
 """
 
 from __future__ import annotations
@@ -18,15 +18,8 @@ import random
 from collections.abc import Sequence
 
 from bridgechat.core.deck import Dimension
-from bridgechat.matching.model import (
-    MODES,
-    SIZES,
-    STANCE_CODE,
-    Constraints,
-    Policy,
-    Profiles,
-    Ticket,
-)
+from bridgechat.matching.profiles import Profiles
+from bridgechat.matching.tickets import MODES, SIZES, STANCE_CODE, Constraints, Policy, Ticket
 
 __all__ = ["Key", "Offer", "Pool"]
 
@@ -60,13 +53,17 @@ class Pool:
         self.profiles = Profiles(dimensions, policy)
         self.klass = [self.profiles.id_of(t.profile) for t in self.t]
         self.member = [t.member for t in self.t]
-        code = STANCE_CODE.get
-        self.stance_of: list[dict[str, int] | None] = [
-            {p: code(s, 0) for p, s in t.stances} if t.stances else None for t in self.t]
+        self.stance_of = self._stance_codes()
         self.valid = [t.mode in MODES and t.group in SIZES and bool(t.prompts) for t in self.t]
-        self.by_member: dict[str, list[int]] = {}
+        # Each member's (first) ticket, and every ticket of the rare member
+        # with more than one: no list per member for the common case.
+        self.seat: dict[str, int] = {}
+        self.twins: dict[str, list[int]] = {}
+        seat = self.seat
         for i, m in enumerate(self.member):
-            self.by_member.setdefault(m, []).append(i)
+            first = seat.setdefault(m, i)
+            if first != i:
+                self.twins.setdefault(m, [first]).append(i)
         self.forbid: list[set[str] | None] = []
         self.again: dict[int, list[int]] = {}
         self._note_constraints()
@@ -77,9 +74,33 @@ class Pool:
                        else t.languages[:1] for t in self.t]
         self.rows = self.profiles.matrix(policy.profile_limit)
 
+    def _stance_codes(self) -> list[dict[str, int] | None]:
+        """Each ticket's stance code by prompt; tickets with the same stances share one."""
+        code = STANCE_CODE.get
+        shared: dict[tuple[tuple[str, str], ...], dict[str, int]] = {}
+        out: list[dict[str, int] | None] = []
+        for t in self.t:
+            stances = t.stances
+            if not stances:
+                out.append(None)
+                continue
+            codes = shared.get(stances)
+            if codes is None:
+                codes = shared[stances] = {p: code(s, 0) for p, s in stances}
+            out.append(codes)
+        return out
+
+    def tickets_of(self, member: str) -> Sequence[int]:
+        """Positions of a member's tickets in this round (nearly always one)."""
+        more = self.twins.get(member)
+        if more is not None:
+            return more
+        i = self.seat.get(member)
+        return () if i is None else (i,)
+
     def _note_constraints(self) -> None:
         """Per ticket, the members it may not meet, and its meet-again partners."""
-        c, present = self.constraints, self.by_member
+        c, present = self.constraints, self.seat
         forbid: dict[str, set[str]] = {}
         get = forbid.get
         for pairs, unless in ((c.blocked, frozenset[frozenset[str]]()), (c.recent, c.again)):
@@ -102,8 +123,8 @@ class Pool:
             if len(pair) != 2 or pair in c.blocked:
                 continue
             a, b = pair
-            for i in present.get(a, ()):
-                for j in present.get(b, ()):
+            for i in self.tickets_of(a):
+                for j in self.tickets_of(b):
                     self.again.setdefault(i, []).append(j)
                     self.again.setdefault(j, []).append(i)
 

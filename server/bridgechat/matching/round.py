@@ -1,14 +1,18 @@
 """One batch round of the matching engine, from the waiting pool to its rooms.
 
-match_round (in server.matching) runs a Round: meet-again pairs first; then
-pairs, through candidate search (server.match_candidates), a solver
-(server.match_solve) and a rescue pass for whoever has waited past the
-settle point; then groups of three and four, grown greedily around the
-longest waiting member. For everyone still waiting it counts how many others
-they could be matched with, estimates their wait, and asks server.match_stuck
-what to suggest to those nobody can meet. The rules it applies (who may
-meet, how a room is scored and described) are server.matching's; this
-module decides the order in which they are applied to a whole pool.
+match_round, the engine's one entry point, runs a Round: meet-again pairs
+first; then pairs, through candidate search (bridgechat.matching.candidates),
+a solver (bridgechat.matching.solve) and a rescue pass for whoever has waited
+past the settle point; then groups of three and four, grown greedily around
+the longest waiting member. For everyone still waiting it counts how many
+others they could be matched with, estimates their wait, and asks
+bridgechat.matching.stuck what to suggest to those nobody can meet. The
+rules it applies (who may meet, how a room is scored and described) are
+bridgechat.matching.rules'; this module decides the order in which they are
+applied to a whole pool.
+
+Pure: no I/O, no clock, no global randomness. The caller passes the time and
+a seed, so the same pool, time and seed always give the same rooms.
 """
 
 from __future__ import annotations
@@ -17,13 +21,9 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from bridgechat.core.deck import Dimension
 from bridgechat.matching.candidates import candidates
-from bridgechat.matching.model import (
-    OPPOSITE,
-    Constraints,
-    Group,
-    Policy,
-    RoundResult,
-    Ticket,
+from bridgechat.matching.pool import Key, Offer, Pool
+from bridgechat.matching.results import Group, Reason, RoundResult
+from bridgechat.matching.rules import (
     build_group,
     compatible,
     eta_s,
@@ -31,12 +31,18 @@ from bridgechat.matching.model import (
     languages_for,
     score_group,
 )
-from bridgechat.matching.pool import Key, Offer, Pool
-from bridgechat.matching.reasons import Reason
 from bridgechat.matching.solve import Edges, auction, augment, greedy
 from bridgechat.matching.stuck import Diagnosis
+from bridgechat.matching.tickets import OPPOSITE, Constraints, Policy, Ticket
 
-__all__ = ["Round"]
+__all__ = ["Round", "match_round"]
+
+
+def match_round(tickets: Sequence[Ticket], now: float, dimensions: Sequence[Dimension],
+                constraints: Constraints = Constraints(), policy: Policy = Policy(),
+                seed: int = 0) -> RoundResult:
+    """Match the whole pool at once, close to the highest total score."""
+    return Round(tickets, now, dimensions, constraints, policy, seed).run()
 
 
 class Round(Pool):
@@ -319,10 +325,10 @@ class Round(Pool):
                 unions[wanted] = union
             count = union.bit_count()
             # Not oneself, nor another ticket of the same member, nor a forbidden one.
-            for j in self.by_member[self.member[i]]:
+            for j in self.tickets_of(self.member[i]):
                 count -= (union >> j) & 1
             for m in self.forbid[i] or ():
-                for j in self.by_member[m]:
+                for j in self.tickets_of(m):
                     count -= (union >> j) & 1
             out[self.t[i].id] = count
         return out

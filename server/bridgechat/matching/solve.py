@@ -1,8 +1,9 @@
 """The solvers that turn a round's candidate pairs into a matching.
 
-A round first collects candidate pairs (server.match_candidates), each with a
-weight: the divides it crosses plus both members' waiting bonus. This module
-holds the edge list those pairs live in and the algorithms over it: an
+A round first collects candidate pairs (bridgechat.matching.candidates),
+each with a weight: the divides it crosses plus both members' waiting bonus.
+This module holds the edge list those pairs live in and the algorithms over
+it: an
 assignment auction whose cycles are split exactly by dynamic programming, a
 greedy matching for rounds too large for the auction, and local augmenting
 repairs around whoever is left unmatched. Each works on the edge list and the
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 __all__ = ["Edges", "auction", "augment", "greedy"]
 
@@ -28,15 +30,21 @@ class Edges:
     w: list[float] = field(default_factory=list)
     key: list[int] = field(default_factory=list)  # index of the bucket it was found in
     p: list[float] = field(default_factory=list)  # the greedy's order: divides before waiting
-    # While candidates are collected: one (u, v, w, p, key) tuple per pair.
-    found: list[tuple[int, int, float, float, int]] = field(default_factory=list)
+    # While candidates are collected: u, v, w, p and key of each pair in turn,
+    # flat. A flat list of numbers is one object to the garbage collector,
+    # where a tuple per pair would be tens of thousands that survive the
+    # collection and make the collector run (and rescan them) over and over.
+    found: list[float] = field(default_factory=list)
 
     def settle(self) -> None:
-        """Move the collected tuples into the parallel lists (at C speed)."""
-        if self.found:
-            u, v, w, p, key = zip(*self.found, strict=True)
-            self.u, self.v, self.w, self.p, self.key = (
-                list(u), list(v), list(w), list(p), list(key))
+        """Move the collected pairs into the parallel lists (slices, at C speed)."""
+        flat = self.found
+        if flat:
+            # Every fifth item from 0, 1 and 4 is an int (the tickets, the bucket).
+            self.u = cast("list[int]", flat[0::5])
+            self.v = cast("list[int]", flat[1::5])
+            self.w, self.p = flat[2::5], flat[3::5]
+            self.key = cast("list[int]", flat[4::5])
         self.found = []
 
     def add(self, i: int, j: int, w: float, key: int) -> int:

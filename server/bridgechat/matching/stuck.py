@@ -5,8 +5,8 @@ left who could be matched with them is told the most useful change: another
 prompt or language that others are waiting on, another mode or group size,
 or that it is simply quiet. The diagnosis reads only what the tickets still
 waiting offer and look for, never who they are, and it is apart from the
-rules of server.matching because it changes nobody's match: it only words
-the advice (server.reasons holds the texts).
+rules (bridgechat.matching.rules) because it changes nobody's match: it only
+words the advice (bridgechat.matching.reasons puts the texts together).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from collections import Counter
 from collections.abc import Sequence
 
 from bridgechat.matching.pool import Pool
-from bridgechat.matching.reasons import Suggestion, suggestion_text
+from bridgechat.matching.reasons import suggestion_text
+from bridgechat.matching.results import Suggestion
 
 __all__ = ["Diagnosis"]
 
