@@ -14,7 +14,11 @@ What is given up is handled here instead: a request unanswered for
 `TIMEOUT` seconds drops the connection (one watchdog, not a timer per call),
 every request in flight then fails with `ConnectionError`, and the next
 call connects again. The subscriber reconnects with backoff and subscribes
-again to every channel it held.
+again to every channel it held. Each connection is opened as the parsed URL
+says (redis_url.py), as redis-py opens its own: TLS through the target's
+`ssl.SSLContext` on `loop.create_connection`, then AUTH (with the user name,
+if any) and SELECT of the database. Only public API is used: asyncio's
+Protocol and transports, and hiredis's Reader.
 """
 
 from __future__ import annotations
@@ -86,10 +90,11 @@ class _Wire(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
+        why = f"connection to redis lost: {exc or 'closed by the server'}"
         while self.waiting:
             fut = self.waiting.popleft()[0]
             if not fut.done():
-                fut.set_exception(RedisConnectionError("connection to redis lost"))
+                fut.set_exception(RedisConnectionError(why))
         if not self.lost.done():
             self.lost.set_result(None)
 
@@ -131,20 +136,18 @@ class RespLink:
             await asyncio.wait_for(coro, CONNECT_TIMEOUT)
         except ssl.SSLCertVerificationError as exc:
             raise RedisConnectionError(
-                f"TLS: the certificate of redis at {t.where} does not verify "
-                f"({exc.verify_message}): give the CA that signed it with ssl_ca_certs=FILE "
-                "and check the host name it was issued for") from exc
+                f"TLS: the server's certificate does not verify ({exc.verify_message}): "
+                "give the CA that signed it with ssl_ca_certs=FILE, and check the host "
+                "name it was issued for") from exc
         except (OSError, TimeoutError) as exc:
-            raise RedisConnectionError(
-                f"cannot reach redis at {t.where}: {exc or type(exc).__name__}") from exc
+            raise RedisConnectionError(f"cannot connect: {exc or type(exc).__name__}") from exc
         try:
             await self._hello(wire)
         except BaseException as exc:
             if wire.transport is not None:
                 wire.transport.close()
             if isinstance(exc, TimeoutError):
-                raise RedisConnectionError(f"redis at {t.where} did not answer AUTH/SELECT "
-                                           "in time") from exc
+                raise RedisConnectionError("no answer to AUTH/SELECT in time") from exc
             raise
         if self._watchdog is None or self._watchdog.done():
             self._watchdog = asyncio.create_task(self._watch())
@@ -159,14 +162,12 @@ class RespLink:
                 await asyncio.wait_for(wire.request(pack(("AUTH", *user, t.password))),
                                        CONNECT_TIMEOUT)
             except ResponseError as exc:
-                raise AuthenticationError(
-                    f"redis at {t.where} refused the password (AUTH): {exc}") from exc
+                raise AuthenticationError(f"the password was refused (AUTH): {exc}") from exc
         if t.db:
             try:
                 await asyncio.wait_for(wire.request(pack(("SELECT", t.db))), CONNECT_TIMEOUT)
             except ResponseError as exc:
-                raise ResponseError(f"redis at {t.where} refused database {t.db} "
-                                    f"(SELECT): {exc}") from exc
+                raise ResponseError(f"database {t.db} was refused (SELECT): {exc}") from exc
 
     async def connect(self) -> _Wire:
         """The live connection, opening one if needed (callers share one attempt)."""
