@@ -345,6 +345,18 @@ def test_waiting_counts_compatible_tickets_still_waiting() -> None:
     assert dict(result.waiting) == {"a": 0, "b": 1, "c": 1, "d": 0}
 
 
+def test_waiting_counts_a_member_with_two_tickets_once_and_never_for_themselves() -> None:
+    a1 = Ticket("a1", "same", ("home",), ("en",), 0.0)
+    a2 = Ticket("a2", "same", ("home",), ("en",), 0.0)
+    b, c = ticket("b"), ticket("c")
+    # Half a second in, nobody crosses a divide: everyone waits.
+    result = match_round([a1, a2, b, c], 0.5, DIMS)
+    assert dict(result.waiting) == {"a1": 2, "a2": 2, "b": 3, "c": 3}
+    blocked = Constraints(blocked=frozenset({frozenset(("same", "m-b"))}))
+    result = match_round([a1, a2, b, c], 0.5, DIMS, blocked)
+    assert dict(result.waiting) == {"a1": 1, "a2": 1, "b": 1, "c": 3}
+
+
 def test_stuck_members_are_told_why_with_a_suggestion() -> None:
     tickets = [ticket("en1", 0.0, languages=("en",)), ticket("ar1", 0.0, languages=("ar",)),
                ticket("ar2", 0.0, languages=("ar",), prompts=("news",))]

@@ -33,13 +33,20 @@ from bridgechat.matching.rules import (
 )
 from bridgechat.matching.solve import Edges, auction, augment, greedy
 from bridgechat.matching.stuck import Diagnosis
-from bridgechat.matching.tickets import OPPOSITE, Constraints, Policy, Ticket
+from bridgechat.matching.tickets import (
+    DEFAULT_POLICY,
+    NO_CONSTRAINTS,
+    OPPOSITE,
+    Constraints,
+    Policy,
+    Ticket,
+)
 
 __all__ = ["Round", "match_round"]
 
 
 def match_round(tickets: Sequence[Ticket], now: float, dimensions: Sequence[Dimension],
-                constraints: Constraints = Constraints(), policy: Policy = Policy(),
+                constraints: Constraints = NO_CONSTRAINTS, policy: Policy = DEFAULT_POLICY,
                 seed: int = 0) -> RoundResult:
     """Match the whole pool at once, close to the highest total score."""
     return Round(tickets, now, dimensions, constraints, policy, seed).run()
