@@ -77,18 +77,6 @@ def test_unknown_fields_are_ignored_for_forward_compatibility() -> None:
     assert isinstance(p.decode('{"type": "leave_queue", "extra": 1}'), p.LeaveQueue)
 
 
-@pytest.mark.parametrize("text,code", [
-    ("", Code.TEXT_EMPTY), ("   \n\t", Code.TEXT_EMPTY), ("x" * 2001, Code.TEXT_TOO_LONG),
-])
-def test_text_rules(text: str, code: Code) -> None:
-    with pytest.raises(ProtocolError) as e:
-        p.clean_text(text)
-    assert e.value.code is code
-
-
-def test_text_is_trimmed_and_counted_in_code_points() -> None:
-    assert p.clean_text("  hi \n") == "hi"
-    assert len(p.clean_text("😀" * 2000)) == 2000
 
 
 def test_server_frames_use_wire_names() -> None:

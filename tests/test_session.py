@@ -165,3 +165,19 @@ def test_any_input_gets_a_frame_or_an_error_never_an_exception(data: str | bytes
     assert got is not None
     if isinstance(got, Reply):
         assert json.loads(got.frame)["type"] == "error"
+
+
+@pytest.mark.parametrize("text,code", [
+    ("", "text_empty"), ("   \n\t", "text_empty"), ("x" * 2001, "text_too_long"),
+])
+def test_text_rules(text: str, code: str) -> None:
+    s = welcomed()
+    got = s.receive(json.dumps({"type": "send", "room": "r", "id": "t", "text": text}), 0.0)
+    assert error_of(got)["code"] == code
+
+
+def test_text_is_counted_in_code_points() -> None:
+    s = welcomed()
+    frame = {"type": "send", "room": "r", "id": "t", "text": "😀" * 2000}
+    got = s.receive(json.dumps(frame, ensure_ascii=False), 0.0)
+    assert isinstance(got, protocol.Send) and len(got.text) == 2000

@@ -61,13 +61,6 @@ class MemoryFanOut:
         if self.inbox is not None and member in self.subscribed:
             self.inbox.cut(member, frame)
 
-    def hear(self, members: Sequence[str], said: Said) -> None:
-        """A numbered message for those of these members who are here."""
-        if self.inbox is not None:
-            here = [m for m in members if m in self.subscribed]
-            if here:
-                self.inbox.hear(here, said)
-
     async def orphans(self) -> list[str]:
         # One process: when it dies, nobody is left to notice.
         return []
@@ -165,8 +158,10 @@ class MemoryRooms:
 
     def send_soon(self, room_id: str, member: str, client_id: str, ts: str, text: str,
                   allowed: bool = True) -> Accepted:
-        """Numbered at once, by `Room.send` (its docstring lists the rules)."""
-        self._sweep()
+        """Numbered at once, by `Room.send` (its docstring lists the rules).
+
+        No sweep here (unlike the other lookups): a room kept past its close
+        refuses a message anyway, and this runs for every message."""
         room = self._rooms.get(room_id)
         if room is None:
             raise ProtocolError(Code.UNKNOWN_ROOM)
@@ -178,8 +173,10 @@ class MemoryRooms:
                 kept = self._history[room_id] = deque(maxlen=self._history_len)
             kept.append(said)
             others = room.others(member)
-            if others:
-                self._fanout.hear(others, said)
+            inbox = self._fanout.inbox
+            if others and inbox is not None:
+                # All of them are here (one node); the node skips any not connected.
+                inbox.hear(others, said)
         return got
 
     async def replay(self, room: str, after: int) -> tuple[list[Said], bool]:

@@ -202,16 +202,6 @@ def classify(data: str | bytes, exc: Exception) -> ProtocolError:
     return ProtocolError(Code.BAD_FRAME, f"The {kind} message is not valid: {detail}.", ref)
 
 
-def clean_text(text: str) -> str:
-    """Trim a chat message and check its length in code points."""
-    text = text.strip()
-    if not text:
-        raise ProtocolError(Code.TEXT_EMPTY)
-    if len(text) > MAX_TEXT:
-        raise ProtocolError(Code.TEXT_TOO_LONG)
-    return text
-
-
 _ISO_MS = [f".{ms:03d}Z" for ms in range(1000)]
 _iso_sec = None  # the last whole second formatted, and its text
 _iso_text = ""

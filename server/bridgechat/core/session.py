@@ -29,7 +29,7 @@ from enum import Enum
 import msgspec
 
 from bridgechat.core import protocol
-from bridgechat.core.limits import TokenBucket, WindowCounter
+from bridgechat.core.limits import WindowCounter
 from bridgechat.core.protocol import Code, ProtocolError
 
 POLICY_VIOLATION = 1008  # RFC 6455 7.4.1
@@ -63,13 +63,15 @@ class Limits:
 class Session:
     """The state and rules of one member's connection."""
 
-    __slots__ = ("allowed", "bad", "bucket", "inflight", "lang", "member", "phase", "typed_at")
+    __slots__ = ("allowed", "bad", "burst", "filled", "inflight", "lang", "member", "phase",
+                 "rate", "tokens", "typed_at")
 
     def __init__(self, limits: Limits = Limits()) -> None:
         self.phase = Phase.GREETING
         self.member: str | None = None
         self.lang = "en"
-        self.bucket = TokenBucket(limits.send_rate, limits.send_burst)
+        self.rate, self.burst = limits.send_rate, limits.send_burst
+        self.tokens, self.filled = limits.send_burst, float("-inf")
         self.bad = WindowCounter(limits.bad_per_minute, 60.0)
         self.typed_at = float("-inf")
         # Chat messages begun and not yet answered (a Redis round trip).
@@ -95,12 +97,19 @@ class Session:
             return self.bad_frame(protocol.classify(data, exc), now)
         if self.phase is Phase.OPEN:
             if type(frame) is protocol.Send:
-                try:
-                    frame.text = protocol.clean_text(frame.text)
-                except ProtocolError as err:
-                    return self.refuse(err, frame)
-                # Charged now, so that messages still under way count.
-                self.allowed = self.bucket.take(now)
+                # The text's rules, and the send rate, here in line: this runs
+                # for every chat message (ARCHITECTURE.md counts the calls).
+                text = frame.text.strip()
+                if not text or len(text) > protocol.MAX_TEXT:
+                    return self.refuse(ProtocolError(
+                        Code.TEXT_TOO_LONG if text else Code.TEXT_EMPTY), frame)
+                frame.text = text
+                # A token bucket: `burst` at once, then `rate` a second. Charged
+                # now, so that messages still under way count.
+                tokens = min(self.burst, self.tokens + (now - self.filled) * self.rate)
+                self.filled = now
+                self.allowed = tokens >= 1
+                self.tokens = tokens - 1 if self.allowed else tokens
                 return frame
             if type(frame) is protocol.Hello:
                 return self.refuse(ProtocolError(Code.ALREADY_WELCOMED))
@@ -127,11 +136,12 @@ class Session:
     def sent(self, allowed: bool, fresh: bool) -> None:
         """A chat message was numbered; a resend after a reconnect costs nothing."""
         if allowed and not fresh:
-            self.bucket.give_back()
+            self.tokens = min(self.burst, self.tokens + 1)
 
     def send_failed(self, allowed: bool) -> None:
+        """A chat message was refused (no such room, ...): its token comes back."""
         if allowed:
-            self.bucket.give_back()
+            self.tokens = min(self.burst, self.tokens + 1)
 
     def may_type(self, now: float) -> bool:
         """At most one `typing` a second goes to the others."""
