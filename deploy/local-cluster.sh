@@ -166,7 +166,7 @@ start_redis() {
   if alive "$STATE/redis.pid"; then say "redis already running on $REDIS_PORT"; return; fi
   mkdir -p "$STATE/redis"
   # Persistence off: what Redis holds (waiting tickets, room history) is meant to
-  # live in RAM only and vanish with it (design.md, "Data").
+  # live in RAM only and vanish with it (docs/privacy.md, "The inventory").
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
     --daemonize yes --pidfile "$STATE/redis.pid" --logfile "$STATE/redis.log" \
     --dir "$STATE/redis"

@@ -1,6 +1,6 @@
 """The v1 wire protocol: decode and validate client frames, encode server frames.
 
-Pure: no I/O. The contract is shared/protocol.md; docs/protocol.md lists
+Pure: no I/O. The contract is docs/protocol.md; docs/protocol.md lists
 every error code and what this server adds. A frame that fails to decode
 becomes a `ProtocolError` carrying a stable code and plain words, never an
 exception that could take the connection's other state with it.
@@ -214,7 +214,7 @@ def iso(t: float) -> str:
     "milliseconds") with Z for +00:00: rounded to the microsecond, then cut
     to the millisecond. Every message has one, usually on a CPU whose caches
     went cold while it waited; there integer arithmetic and a table lookup
-    cost a third of datetime's rounding and formatting (bench/cold_path.py).
+    cost a third of datetime's rounding and formatting.
     The date and time of day change once a second."""
     global _iso_sec, _iso_text
     us = _floor(t * 1e6 + 0.5)

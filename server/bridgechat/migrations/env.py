@@ -1,4 +1,4 @@
-"""Alembic's entry point: migrate one database to the schema of server.store.
+"""Alembic's entry point: migrate one database to the schema of bridgechat.store.
 
 StoreBase calls alembic programmatically and hands over a connection it has
 locked (config.attributes["connection"]). A developer making a new revision

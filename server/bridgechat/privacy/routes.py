@@ -7,7 +7,7 @@ for how long. Four parts, wired by `setup_privacy(app)`:
 - the node's record and feedback sinks: a closed room leaves an anonymous
   record, with no member id, for the figures;
 - `/api/impact` and `/api/impact.csv`: those figures, small counts suppressed
-  (server/impact.py);
+  (server/bridgechat/privacy/impact.py);
 - `enforce_retention`: deletes what has been kept long enough, rotates and
   retires franking keys, drops a stale address salt; run on a schedule.
 """

@@ -3,13 +3,13 @@
 Only the modules of this package import sqlmodel. Nothing here holds message
 text or a profile answer. SQLite is the default (one file under the data
 dir, with secure_delete so erased rows are overwritten on disk),
-PostgreSQL for many nodes. Calls are synchronous; the hub runs them on one
+PostgreSQL for many nodes. Calls are synchronous; the node runs them on one
 worker thread so the event loop never waits on disk.
 
 `Store` gathers one mixin per concern (members, moderation, records), each
 in its own module with its tables.
 
-The schema comes from the alembic revisions in server/migrations/, on
+The schema comes from the alembic revisions in server/bridgechat/migrations/, on
 PostgreSQL and on SQLite alike: `StoreBase` runs `alembic upgrade head` when
 it opens a database. One path for both means the embedded default gets the
 same schema changes as a cluster when an operator upgrades (create_all only
@@ -41,8 +41,8 @@ log = logging.getLogger("bridgechat.store")
 # migrate() logs the one line that matters: which revisions it applied.
 logging.getLogger("alembic").setLevel(logging.WARNING)
 
-# Every table of every mixin, once server.store has imported them all;
-# server/migrations/env.py compares revisions against it.
+# Every table of every mixin, once bridgechat.store has imported them all;
+# server/bridgechat/migrations/env.py compares revisions against it.
 metadata = SQLModel.metadata
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -93,7 +93,7 @@ def migration_config(connection: Connection | None = None) -> Config:
 
 def head_revision() -> str:
     head = ScriptDirectory.from_config(migration_config()).get_current_head()
-    assert head is not None, "server/migrations has no revision"
+    assert head is not None, "server/bridgechat/migrations has no revision"
     return head
 
 

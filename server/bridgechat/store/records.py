@@ -33,7 +33,7 @@ class ConversationRecord(SQLModel, table=True):
     size: int
     # Dimension ids crossed, sorted, joined with "\n" (ids never contain one).
     divides: str = Field(default="", max_length=2048)
-    duration: str = Field(max_length=8)  # a bucket from server.impact.DURATIONS
+    duration: str = Field(max_length=8)  # a bucket from bridgechat.privacy.impact.DURATIONS
     feedback: int = 0  # answers received
     common_ground: int = 0  # sum of their 1-5 scores
     again: int = 0  # answers that said "meet again"
@@ -46,7 +46,7 @@ class RecordStore(StoreBase):
 
     def add_record(self, prompt: str, day: str, size: int, divides: tuple[str, ...],
                    duration: str) -> str:
-        """Store one record and return its random id (the hub keeps it for feedback)."""
+        """Store one record and return its random id (the node keeps it for feedback)."""
         names = sorted({d for d in divides if d and "\n" not in d})[:MAX_DIVIDES]
         record_id = secrets.token_urlsafe(12)
         with Session(self.engine) as s:

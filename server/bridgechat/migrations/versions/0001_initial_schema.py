@@ -1,4 +1,4 @@
-"""initial schema: every table of server.store as of the first release with migrations
+"""initial schema: every table of bridgechat.store as of the first release with migrations
 
 Revision ID: 0001
 Revises: None
