@@ -23,6 +23,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # BRIDGECHAT_TEST_BROKER=redis runs every wire test against nodes on a real
 # redis-server, so one contract suite covers both brokers end to end.
 TEST_BROKER = os.environ.get("BRIDGECHAT_TEST_BROKER", "memory")
+# BRIDGECHAT_TEST_LOOP=uvloop runs every test server on uvloop (`--loop uvloop`);
+# the default is asyncio's own loop. A test that names its loop keeps it.
+TEST_LOOP = os.environ.get("BRIDGECHAT_TEST_LOOP", "asyncio")
+if TEST_LOOP not in ("asyncio", "uvloop"):
+    raise RuntimeError(f"BRIDGECHAT_TEST_LOOP must be asyncio or uvloop, not {TEST_LOOP!r}")
 
 
 def free_port() -> int:
@@ -55,10 +60,11 @@ class LiveServer:
 
     def start(self) -> LiveServer:
         self.port = self.port or free_port()
+        loop = [] if "--loop" in self.args else ["--loop", TEST_LOOP]
         cmd = [
             sys.executable, "-m", "bridgechat", "serve",
             "--host", "127.0.0.1", "--port", str(self.port),
-            "--data-dir", str(self.data_dir), *self.args,
+            "--data-dir", str(self.data_dir), *loop, *self.args,
         ]
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}

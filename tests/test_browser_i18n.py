@@ -143,7 +143,7 @@ def test_arabic_and_english_members_talk(open_member: Callable[..., Member]) -> 
 
 
 def test_match_reasons_are_translated() -> None:
-    """server/reasons.py: the `because` catalogs have English's keys and placeholders."""
+    """matching/catalog.py: the `because` catalogs have English's keys and placeholders."""
     from bridgechat.matching.reasons import CATALOG
 
     assert set(CATALOG) >= set(LOCALES)

@@ -1,6 +1,6 @@
 """Impact figures: nothing under 11 is ever shown or derivable, in either mode.
 
-Unit tests drive server/impact.py (pure) directly, with property tests for
+Unit tests drive server/bridgechat/privacy/impact.py (pure) directly, with property tests for
 the suppression rules; the last tests ask a live server over HTTP after real
 conversations.
 """

@@ -1,4 +1,4 @@
-"""Member frames over a real /ws socket, field by field, per shared/protocol.md."""
+"""Member frames over a real /ws socket, field by field, per docs/protocol.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The timing members can rely on (shared/protocol.md, default settings)."""
+"""The timing members can rely on (docs/protocol.md, default settings)."""
 
 from __future__ import annotations
 

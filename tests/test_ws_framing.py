@@ -13,9 +13,8 @@ import os
 from collections.abc import Generator
 
 import pytest
-from websockets.frames import Frame, Opcode
-
 from bridgechat.web.frames import text_frame
+from websockets.frames import Frame, Opcode
 
 
 def parse(data: bytes) -> Frame:

@@ -1,7 +1,7 @@
 """A small Bridgechat test client built on the `websockets` library only.
 
 It shares no code with the server: everything here is written from the
-wire contract (shared/protocol.md) and the server's notes (docs/protocol.md).
+wire contract and the server's notes (docs/protocol.md).
 Every wait is bounded, so a broken server fails a test fast instead of
 hanging it.
 """
@@ -28,8 +28,9 @@ TIMEOUT = 5.0
 QUIET = 0.5
 """How long a member must hear nothing to count as 'got nothing'."""
 
-IGNORED = frozenset({"stage"})
-"""Server frames a test never waits for (stage cards arrive on their own)."""
+NONE: frozenset[str] = frozenset()
+"""Ignore no frame: the default everywhere. A test that must let a kind of frame
+pass (a partner's `typing`, say) names it at the call site."""
 
 # Real ISO 639-1 codes. Each test takes its own, so members of different
 # tests never share a language and can't be matched with each other even on
@@ -95,6 +96,7 @@ class Member:
         self.token: str | None = None
         self.seen: list[dict[str, Any]] = []
         self.found: list[dict[str, Any]] = []
+        self.stages: dict[str, dict[str, Any]] = {}  # room -> the last stage card taken
 
     # -- raw I/O ---------------------------------------------------------------
     async def send(self, frame: dict[str, Any]) -> None:
@@ -103,9 +105,9 @@ class Member:
     async def send_raw(self, data: str | bytes) -> None:
         await self.ws.send(data)
 
-    async def recv(self, wait: float = TIMEOUT, ignore: frozenset[str] = IGNORED
+    async def recv(self, wait: float = TIMEOUT, ignore: frozenset[str] = NONE
                    ) -> dict[str, Any]:
-        """The next frame that is not in `ignore`, as a dict."""
+        """The next frame whose type is not in `ignore` (by default: the next frame)."""
         deadline = time.monotonic() + wait
         while True:
             left = deadline - time.monotonic()
@@ -126,8 +128,8 @@ class Member:
     async def find(self, type_: str, wait: float = TIMEOUT, **fields: Any) -> dict[str, Any]:
         """The first frame like this, already seen or arriving in time; others pass by.
 
-        For frames that come on their own schedule (stage cards), which
-        `expect` skips."""
+        For frames that come on their own schedule (timed stage cards, queue
+        hints): the only helper that lets other frames go by, as its name says."""
         def like(f: dict[str, Any]) -> bool:
             return f["type"] == type_ and all(f.get(k) == v for k, v in fields.items())
 
@@ -137,17 +139,33 @@ class Member:
                 return f
         deadline = time.monotonic() + wait
         while True:
-            frame = await self.recv(max(0.0, deadline - time.monotonic()), ignore=frozenset())
+            frame = await self.recv(max(0.0, deadline - time.monotonic()))
             if like(frame):
                 self.found.append(frame)
                 return frame
 
-    async def expect(self, type_: str, wait: float = TIMEOUT, **fields: Any) -> dict[str, Any]:
-        """The very next frame must be `type_` (with these field values)."""
-        frame = await self.recv(wait)
+    async def expect(self, type_: str, wait: float = TIMEOUT, ignore: frozenset[str] = NONE,
+                     **fields: Any) -> dict[str, Any]:
+        """The very next frame (not in `ignore`) must be `type_`, with these field values.
+
+        A room's opening `stage` card comes right behind its `matched` (docs/protocol.md):
+        expecting `matched` takes that card too, checks it and keeps it in `stages`."""
+        frame = await self.recv(wait, ignore)
         assert frame["type"] == type_, f"expected {type_!r}, got {frame}"
         for key, value in fields.items():
             assert frame.get(key) == value, f"{type_}.{key}: expected {value!r}, got {frame}"
+        if type_ == "matched":
+            await self.take_stage(frame["room"], wait, ignore)
+        return frame
+
+    async def take_stage(self, room: str, wait: float = TIMEOUT,
+                         ignore: frozenset[str] = NONE) -> dict[str, Any]:
+        """The room's current stage card, which must be the next frame."""
+        frame = await self.recv(wait, ignore)
+        assert frame["type"] == "stage" and frame.get("room") == room, (
+            f"expected the stage card of room {room!r}, got {frame}")
+        assert isinstance(frame.get("card"), str) and frame["card"], frame
+        self.stages[room] = frame
         return frame
 
     async def expect_error(self, code: str, wait: float = TIMEOUT) -> dict[str, Any]:
@@ -158,13 +176,21 @@ class Member:
         assert message != code and " " in message.strip(), f"message is not plain words: {frame}"
         return frame
 
-    async def expect_nothing(self, within: float = QUIET) -> None:
-        """No frame (other than IGNORED ones) arrives within `within` seconds."""
-        try:
-            frame = await self.recv(within)
-        except AssertionError:
-            return
-        raise AssertionError(f"expected no frame, got {frame}")
+    async def expect_nothing(self, within: float = QUIET, ignore: frozenset[str] = NONE) -> None:
+        """No frame of any kind (but those in `ignore`) arrives within `within` seconds."""
+        deadline = time.monotonic() + within
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                raw = await asyncio.wait_for(self.ws.recv(), left)
+            except TimeoutError:
+                return
+            except ConnectionClosed as exc:
+                raise AssertionError(f"expected no frame, the server closed: {exc}") from None
+            frame = json.loads(raw) if isinstance(raw, str) else {"type": None, "binary": raw}
+            if isinstance(frame, dict):
+                self.seen.append(frame)
+            if not (isinstance(frame, dict) and frame.get("type") in ignore):
+                raise AssertionError(f"expected no frame within {within} s, got {frame}")
 
     async def expect_close(
         self, wait: float = TIMEOUT,
@@ -193,6 +219,9 @@ class Member:
         self.welcome = welcome
         if welcome.get("token"):
             self.token = welcome["token"]
+        # Back in open rooms: each room's current stage card follows the welcome.
+        for room in welcome.get("rooms") or []:
+            await self.take_stage(room["room"])
         return welcome
 
     @property

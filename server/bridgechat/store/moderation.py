@@ -207,7 +207,7 @@ class ModerationStore(StoreBase):
             return bool(done.rowcount)
 
     def purge_reports(self, resolved_before: float) -> int:
-        """Delete reports resolved before this time (docs/privacy.md: resolved plus the retention period)."""
+        """Delete reports resolved before this time (docs/privacy.md: resolved, plus retention)."""
         with Session(self.engine) as s:
             old = s.exec(select(ReportRow).where(
                 ReportRow.status == "resolved", col(ReportRow.resolved_at) < resolved_before
