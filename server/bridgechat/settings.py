@@ -45,7 +45,7 @@ class Settings:
     moderator_idle: float = 1800.0  # a session unused this long ends
     moderator_session: float = 43200.0  # and none outlives this
     report_retention: float = 30 * 86400.0  # resolved reports are deleted after this
-    # Privacy (server/bridgechat/privacy/routes.py, docs/privacy.md): retention periods and the job enforcing them.
+    # Privacy (privacy/routes.py, docs/privacy.md): retention periods and the job enforcing them.
     member_retention: float = 365 * 86400.0  # members not seen for this long are deleted
     key_rotation: float = 86400.0  # a new franking key this often
     retention_every: float = 600.0  # how often the retention job runs
