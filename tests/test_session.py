@@ -181,3 +181,28 @@ def test_text_is_counted_in_code_points() -> None:
     frame = {"type": "send", "room": "r", "id": "t", "text": "😀" * 2000}
     got = s.receive(json.dumps(frame, ensure_ascii=False), 0.0)
     assert isinstance(got, protocol.Send) and len(got.text) == 2000
+
+
+def test_a_silent_member_is_pinged_after_the_interval_then_dropped_after_half() -> None:
+    s = welcomed()  # heard at 0.0 (its hello)
+    assert [s.liveness(t, 30.0) for t in (10.0, 29.9)] == [None, None]
+    assert s.liveness(30.0, 30.0) == "ping"
+    assert s.liveness(40.0, 30.0) is None  # one ping, then wait for the answer
+    assert s.liveness(45.0, 30.0) == "hang up"
+
+
+def test_any_frame_ping_or_pong_counts_as_an_answer() -> None:
+    s = welcomed()
+    assert s.liveness(30.0, 30.0) == "ping"
+    s.heard(31.0)  # the pong
+    assert s.liveness(50.0, 30.0) is None
+    assert s.liveness(61.0, 30.0) == "ping"
+    s.receive("{not json", 62.0)  # even a bad frame shows the member is there
+    assert s.liveness(80.0, 30.0) is None
+    assert s.liveness(92.0, 30.0) == "ping"
+
+
+def test_a_session_that_ended_needs_no_heartbeat() -> None:
+    s = welcomed()
+    s.end(REPLACED)
+    assert s.liveness(1000.0, 30.0) is None

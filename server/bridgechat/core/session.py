@@ -15,7 +15,11 @@ The rules that live here, and only here:
   throttle;
 - answers in the order of the frames: a frame that is not a chat message
   waits until every message begun before it has its answer (`must_wait`);
-- a replaced or cut-off connection does nothing more.
+- a replaced or cut-off connection does nothing more;
+- the heartbeat: after `every` seconds without a frame the member is
+  pinged, and no answer within half of that ends the connection. Any frame,
+  a ping or a pong counts (`heard`). One sweep over all sessions does this
+  for a whole node (`Node.sweep`), instead of a timer per connection.
 
 Time comes in as an argument (monotonic seconds), so tests drive it with a
 hand-made clock.
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Literal
 
 import msgspec
 
@@ -63,11 +68,13 @@ class Limits:
 class Session:
     """The state and rules of one member's connection."""
 
-    __slots__ = ("allowed", "bad", "burst", "filled", "inflight", "lang", "member", "phase",
-                 "rate", "tokens", "typed_at")
+    __slots__ = ("allowed", "bad", "burst", "filled", "heard_at", "inflight", "lang", "member",
+                 "phase", "pinged_at", "rate", "tokens", "typed_at")
 
-    def __init__(self, limits: Limits = Limits()) -> None:
+    def __init__(self, limits: Limits = Limits(), now: float = 0.0) -> None:
         self.phase = Phase.GREETING
+        self.heard_at = now  # the last frame, ping or pong from the member
+        self.pinged_at: float | None = None  # our ping not yet answered
         self.member: str | None = None
         self.lang = "en"
         self.rate, self.burst = limits.send_rate, limits.send_burst
@@ -84,6 +91,7 @@ class Session:
         """Take one WebSocket message (text: str, binary: bytes) read at `now`."""
         if self.phase is Phase.DONE:
             return None
+        self.heard_at, self.pinged_at = now, None
         if type(data) is bytes:
             return self.bad_frame(ProtocolError(
                 Code.BAD_FRAME, "Send JSON text frames, not binary."), now)
@@ -123,6 +131,21 @@ class Session:
             # BCP 47 to its primary language: "pt-BR" -> "pt".
             self.lang = frame.lang.split("-")[0].lower()[:8]
         return frame
+
+    def heard(self, now: float) -> None:
+        """A ping or a pong from the member: they are there."""
+        self.heard_at, self.pinged_at = now, None
+
+    def liveness(self, now: float, every: float) -> Literal["ping", "hang up"] | None:
+        """What the heartbeat asks for now: a ping, giving up on a silent member, or nothing."""
+        if self.phase is Phase.DONE:
+            return None
+        if self.pinged_at is not None:
+            return "hang up" if now - self.pinged_at >= every / 2 else None
+        if now - self.heard_at >= every:
+            self.pinged_at = now
+            return "ping"
+        return None
 
     def welcome(self, member: str) -> None:
         """The node accepted the hello: this connection now speaks for `member`."""

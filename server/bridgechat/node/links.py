@@ -28,6 +28,12 @@ class Conn(Protocol):
     def close_soon(self, code: int, reason: str) -> None:
         """Close once the frames already queued are written."""
 
+    def ping(self) -> None:
+        """Send a WebSocket ping (the heartbeat)."""
+
+    def hang_up(self) -> None:
+        """Drop the connection at once: the member stopped answering."""
+
 
 class Link:
     """A connection: its session (the rules) and its socket (the I/O)."""

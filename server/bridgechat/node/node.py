@@ -59,6 +59,8 @@ class Node:
         self.limits = Limits(settings.send_rate, settings.send_burst,
                              settings.bad_frames_per_minute)
         self.links = Links(shared.keys)
+        # Every open connection here, welcomed or not (for the heartbeat's sweep).
+        self.connections: set[Link] = set()
         self.life = RoomLife(shared)
         self.chat = Chat(shared, self.life, self.links)
         self.queue = WaitingQueue(shared, self.life, self.links)
@@ -78,7 +80,19 @@ class Node:
     # -- a member's connection ------------------------------------------------
 
     def connect(self, conn: Conn) -> Link:
-        return Link(Session(self.limits), conn)
+        link = Link(Session(self.limits, time.monotonic()), conn)
+        self.connections.add(link)
+        return link
+
+    def sweep(self) -> None:
+        """The heartbeat of every connection here, in one pass (the rule: Session.liveness)."""
+        now, every = time.monotonic(), self.shared.settings.heartbeat
+        for link in list(self.connections):
+            due = link.session.liveness(now, every)
+            if due == "ping":
+                link.conn.ping()
+            elif due == "hang up":
+                link.conn.hang_up()
 
     def receive(self, link: Link, data: str | bytes) -> Awaitable[None] | None:
         """A frame read from the member's socket. Returns what the caller must await
@@ -119,6 +133,7 @@ class Node:
         link.conn.push(refusal(exc, frame))
 
     async def disconnected(self, link: Link) -> None:
+        self.connections.discard(link)
         await self.members.gone(link)
 
     # -- life of the node -----------------------------------------------------

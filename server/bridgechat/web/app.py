@@ -66,9 +66,15 @@ def create_app(settings: Settings) -> web.Application:
         # no longer stalls every member's chat for tens of milliseconds.
         gc.collect()
         gc.freeze()
+
+        async def heartbeat() -> None:
+            node.sweep()
+
         tasks = [
             asyncio.create_task(every(settings.tick, node.queue.tick, "match")),
             asyncio.create_task(every(1.0, node.housekeeping, "housekeeping")),
+            # A quarter of the interval: a silent member is pinged within 1.25x of it.
+            asyncio.create_task(every(settings.heartbeat / 4, heartbeat, "heartbeat")),
         ]
         yield
         for t in tasks:

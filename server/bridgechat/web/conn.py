@@ -8,7 +8,7 @@ from collections import deque
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from bridgechat.web.frames import text_frame
+from bridgechat.web.frames import PING, text_frame
 
 log = logging.getLogger(__name__)
 # Bytes the transport may hold before frames wait in a member's outbox instead.
@@ -69,6 +69,20 @@ class WsConn:
             outbox.popleft()
         outbox.append((code, reason))
         self.wake()
+
+    def ping(self) -> None:
+        """The heartbeat's ping; skipped while a backlog waits (the member is reading slowly,
+        and the outbox's own limit deals with that)."""
+        t = self.transport
+        if self.writer is None and t is not None and not t.is_closing():
+            t.write(PING)
+
+    def hang_up(self) -> None:
+        """No answer to the heartbeat: drop the connection without a closing handshake
+        (the peer is not there to answer one), as RFC 6455 7.1.1 allows."""
+        log.info("member did not answer the heartbeat")
+        if self.transport is not None:
+            self.transport.abort()
 
     def wake(self) -> None:
         if self.writer is None:

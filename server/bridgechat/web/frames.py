@@ -15,6 +15,8 @@ import struct
 LEN16 = struct.Struct("!BBH").pack
 LEN64 = struct.Struct("!BBQ").pack
 FIN_TEXT = 0x81  # RFC 6455 5.2: FIN, no RSV bits (no extension), opcode 1 (text)
+# RFC 6455 5.5.2: a ping (FIN, opcode 9) with no payload, for the heartbeat.
+PING = bytes((0x89, 0))
 
 
 def text_frame(payload: bytes) -> bytes:

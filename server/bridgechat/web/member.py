@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from aiohttp import WSMsgType, web
 
@@ -21,7 +22,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
-READ = (WSMsgType.TEXT, WSMsgType.BINARY)
+TEXT, BINARY, PING, PONG = WSMsgType.TEXT, WSMsgType.BINARY, WSMsgType.PING, WSMsgType.PONG
 
 
 async def member_socket(request: web.Request) -> web.WebSocketResponse:
@@ -31,7 +32,10 @@ async def member_socket(request: web.Request) -> web.WebSocketResponse:
         raise web.HTTPForbidden(text="This origin may not open a Bridgechat connection.")
     # Compression off on purpose: frames are written straight to the transport
     # (web/frames.py), and deflate would cost every message CPU for little gain.
-    ws = web.WebSocketResponse(heartbeat=settings.heartbeat, compress=False,
+    # No aiohttp heartbeat (it re-arms a timer for every chunk read): the node's
+    # sweep pings silent members (Session.liveness). No autoping either, so that a
+    # pong reaches the session; pings are answered here.
+    ws = web.WebSocketResponse(heartbeat=None, autoping=False, compress=False,
                                max_msg_size=protocol.MAX_MESSAGE_BYTES)
     await ws.prepare(request)
     conn = WsConn(ws, settings.outbox_frames, request.transport)
@@ -39,10 +43,15 @@ async def member_socket(request: web.Request) -> web.WebSocketResponse:
     request.app[SOCKETS].add(ws)
     try:
         async for msg in ws:
-            if msg.type in READ:
+            kind = msg.type
+            if kind is TEXT or kind is BINARY:
                 pending = node.receive(link, msg.data)
                 if pending is not None:
                     await pending
+            elif kind is PING or kind is PONG:
+                link.session.heard(time.monotonic())
+                if kind is PING:
+                    await ws.pong(msg.data)
     finally:
         request.app[SOCKETS].discard(ws)
         try:
