@@ -30,6 +30,52 @@ if TEST_LOOP not in ("asyncio", "uvloop"):
     raise RuntimeError(f"BRIDGECHAT_TEST_LOOP must be asyncio or uvloop, not {TEST_LOOP!r}")
 
 
+# -- markers: `slow` (over ~5 s) and `bench` (the benchmark scripts) -------------------
+#
+# Set here rather than in each file: by kind (every browser test, the cluster, PostgreSQL)
+# and, for the rest, by name. `bash scripts/test -m "not slow"` leaves them all out.
+
+SLOW_FILES = frozenset({"test_cluster.py"})
+BENCH_FILES = frozenset({"test_bench_smoke.py"})
+SLOW_TESTS = frozenset({
+    # real benchmark runs, a few seconds each
+    "test_bench_smoke.py::test_bench_relay_prints_figures_and_no_errors",
+    "test_bench_smoke.py::test_bench_connections_counts_idle_members",
+    "test_bench_smoke.py::test_bench_relay_drives_the_bare_baseline",
+    # the default 2 s / 10 s matching promises, kept at their real length
+    "test_wire_matching.py::test_no_profiles_not_matched_before_2s_but_within_10s",
+    "test_wire_matching.py::test_identical_profiles_not_matched_before_2s_but_within_10s",
+    "test_wire_matching.py::test_a_single_divide_is_matched_before_the_10s_promise",
+    # a guided conversation of 6 s, stage by stage
+    "test_wire_guided.py::test_stages_turn_on_time_and_the_room_ends",
+    # seconds of real heartbeats, argon2 hashing and idle timeouts
+    "test_heartbeat.py::test_talking_member_is_not_pinged_and_silent_one_is_dropped",
+    "test_heartbeat.py::test_member_who_answers_pings_stays_connected",
+    "test_moderation_cli.py::test_remove_ends_the_accounts_sessions",
+    "test_moderation_cli.py::test_add_refuses_weak_passwords_bad_names_and_taken_names",
+    "test_moderation_invites.py::test_every_action_appears_once_in_the_audit_log",
+    "test_moderation_auth.py::test_an_idle_session_expires_and_its_feed_closes",
+})
+
+
+def _is_slow(item: pytest.Item) -> bool:
+    name = f"{item.path.name}::{getattr(item, 'originalname', item.name)}"
+    callspec = getattr(item, "callspec", None)
+    on_postgres = "postgres" in getattr(item, "fixturenames", ()) or (
+        callspec is not None and "postgresql" in callspec.params.values())
+    return (item.path.name in SLOW_FILES or name in SLOW_TESTS or on_postgres
+            or item.get_closest_marker("browser") is not None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in BENCH_FILES:
+            item.add_marker(pytest.mark.bench)
+        if _is_slow(item):
+            item.add_marker(pytest.mark.slow)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -42,6 +42,7 @@ LIBRARY_PRIVATE = frozenset({
     "_ws_protocol", "_parser", "_loop",
 })
 SELF_NAMES = frozenset({"self", "cls"})
+ATTR_BUILTINS = frozenset({"getattr", "setattr", "hasattr", "delattr"})
 
 
 # -- reading the source -----------------------------------------------------------
@@ -173,6 +174,12 @@ def private_uses(src: Source) -> Iterator[str]:
     for node in ast.walk(src.tree):
         if isinstance(node, ast.Name) and node.id == "__import__":
             yield f"{src.at(node)} uses __import__"
+        if (isinstance(node, ast.Call) and getattr(node.func, "id", None) in ATTR_BUILTINS
+                and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)):
+            obj, attr = node.args[0], node.args[1].value
+            if (attr in LIBRARY_PRIVATE and getattr(obj, "id", None) not in SELF_NAMES) or (
+                    isinstance(attr, str) and is_private(attr) and root_name(obj) in foreign):
+                yield f"{src.at(node)} reads {ast.unparse(node)}, a library's private attribute"
         if not isinstance(node, ast.Attribute):
             continue
         if node.attr == "__import__":
@@ -224,6 +231,9 @@ class Theirs(web.WebSocketResponse):
         return self._reader, self._mine
 from aiohttp import web as w2
 w2.WebSocketResponse._pong_response_cb
+getattr(ws, "_writer", None)
+setattr(asyncio, "_hidden", 1)
+getattr(self, "_loop"), getattr(thing, "_mine")
 '''
 
 
@@ -231,8 +241,8 @@ def test_the_private_name_rule_finds_each_offence_and_nothing_else() -> None:
     probe = Source("probe.py", "bridgechat.node.probe", False, ast.parse(PROBE))
     lines = sorted({int(use.split(" ", 1)[0].rsplit(":", 1)[1]) for use in private_uses(probe)})
     # Not flagged: __future__, a public name imported as _floor, our own private names,
-    # self._loop and self._heartbeat in a class of ours, any self._mine.
-    assert lines == [2, 5, 6, 7, 12, 14, 15, 16, 17, 18, 19, 20, 26, 28], lines
+    # self._loop and self._heartbeat in a class of ours, any self._mine, thing._mine.
+    assert lines == [2, 5, 6, 7, 12, 14, 15, 16, 17, 18, 19, 20, 26, 28, 29, 30], lines
 
 
 # -- b. size -------------------------------------------------------------------------

@@ -41,7 +41,7 @@ async def test_a_join_shows_within_a_second_without_any_profile_answer(srv: Live
         prompt, lang = member.prompt_id(fresh_topic()), fresh_lang()
         started = time.monotonic()
         queued = await member.join([prompt], [lang], {"age_band": "60+", "area": "rural"},
-                                   stances={prompt: "disagree"}, mode="bridge")
+                                   stances={prompt: "unsure"}, mode="bridge")
         frame = await feed.until(queue_has(queued["ticket"]), wait=1.0)
         assert time.monotonic() - started < 1.0
         [entry] = [e for e in frame["queue"] if e["ticket"] == queued["ticket"]]
@@ -49,7 +49,7 @@ async def test_a_join_shows_within_a_second_without_any_profile_answer(srv: Live
         assert entry["prompts"] == [prompt] and entry["languages"] == [lang]
         assert entry["mode"] == "bridge" and 0 <= entry["waited_s"] < 2
         raw = feed.raw[-1]
-        for secret in ("60+", "rural", "disagree", member.member_id):
+        for secret in ("60+", "rural", "unsure", member.member_id):
             assert secret not in raw, secret
 
 

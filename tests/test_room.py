@@ -1,7 +1,7 @@
 import pytest
 from bridgechat.core.protocol import Code, ProtocolError
 from bridgechat.core.room import AWAY, GONE, PRESENT, Accepted, IllegalTransition, Room
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 
@@ -131,3 +131,59 @@ def test_stages_follow_the_share_of_time() -> None:
     assert next_stage_at(1000.0, 100.0, 0.0) == 1020.0
     assert next_stage_at(1000.0, 100.0, 50.0) == 1080.0
     assert next_stage_at(1000.0, 100.0, 90.0) == 1100.0
+
+
+# -- time comes in as an argument: each boundary checked exactly, with no sleeping ----
+
+@given(st.floats(0.0, 1e6), st.floats(0.0, 3600.0), st.floats(0.0, 7200.0))
+def test_an_away_member_is_gone_exactly_when_the_grace_runs_out(
+        dropped: float, grace: float, later: float) -> None:
+    r = room()
+    assert r.drop("m2", dropped, grace)
+    now = dropped + later
+    gone = r.expire(now)
+    if now >= dropped + grace:
+        assert [(d.member, d.reason, d.closed) for d in gone] == [("m2", "timeout", True)]
+        assert (r.closed, r.closed_at) == ("timeout", now)
+        assert not r.rejoin("m2")  # too late to come back
+    else:
+        assert gone == [] and r.is_open and r.rejoin("m2")
+
+
+def test_expiry_happens_once() -> None:
+    r = room()
+    r.drop("m2", 0.0, 5.0)
+    assert len(r.expire(5.0)) == 1
+    assert r.expire(6.0) == [] and r.expire(1e9) == []
+
+
+def test_in_a_group_each_away_member_expires_on_their_own_clock() -> None:
+    r = Room.open("r", "p", [("a", "A"), ("b", "B"), ("c", "C")], 0.0)
+    r.drop("a", 10.0, 5.0)
+    r.drop("b", 12.0, 5.0)
+    [first] = r.expire(15.0)
+    assert (first.member, first.closed, r.is_open) == ("a", False, True)
+    assert r.expire(16.9) == []
+    [second] = r.expire(17.0)
+    assert (second.member, second.closed, r.closed_at) == ("b", True, 17.0)
+
+
+def test_a_rejoin_resets_the_grace_for_the_next_drop() -> None:
+    r = room()
+    r.drop("m2", 0.0, 5.0)
+    assert r.rejoin("m2")
+    r.drop("m2", 100.0, 5.0)
+    assert r.expire(104.9) == []  # the first drop's 5.0 no longer counts
+    assert len(r.expire(105.0)) == 1
+
+
+@given(st.floats(1.0, 86_400.0), st.floats(0.0, 1.0, exclude_max=True))
+def test_the_next_stage_time_is_when_the_stage_changes(duration: float, share: float) -> None:
+    from bridgechat.core.room import next_stage_at, stage_for
+
+    elapsed = share * duration
+    assume(elapsed < duration)  # a share just under 1 can round up to the whole
+    nxt = next_stage_at(0.0, duration, elapsed)
+    assert elapsed < nxt <= duration
+    if nxt < duration:  # a stage turns then (at the end, the conversation closes instead)
+        assert stage_for(nxt, duration) != stage_for(elapsed, duration)

@@ -10,13 +10,17 @@ broker and once on Redis, so both ways of numbering a message are covered.
 
 from __future__ import annotations
 
+import time
+
 BURST = 30  # the server's default --send-burst
+RATE = 5.0  # and --send-rate, tokens a second
 
 
 async def test_back_to_back_frames_keep_their_order_and_the_limit(clients) -> None:
     pair = await clients.pair()
     a, b, room = pair.a, pair.b, pair.room
     ids = [f"burst-{i}" for i in range(BURST + 10)]
+    started = time.monotonic()
     for i, id_ in enumerate(ids):
         await a.send({"type": "send", "room": room, "id": id_, "text": f"message {i}"})
         if i == 5:  # a frame that is not a send, in the middle of the burst
@@ -32,14 +36,16 @@ async def test_back_to_back_frames_keep_their_order_and_the_limit(clients) -> No
         if frame["type"] == "closed":
             break
         answers.append(frame)
+    took = time.monotonic() - started
 
     # One answer per send, in the order the sends were written, before `closed`.
     assert [f.get("id") or f.get("ref") for f in answers] == [*ids, ids[2]], answers
     acks = [f for f in answers if f["type"] == "ack"]
     limited = [f for f in answers if f["type"] == "error"]
     assert all(f["code"] == "rate_limited" for f in limited), limited
-    # A refill of a token or so may land during the burst; never fewer than the burst.
-    assert BURST <= len(acks) - 1 <= BURST + 2, len(acks)
+    # Never fewer than the burst; more only by what the rate refilled meanwhile (the
+    # exact rule, on a hand-made clock, is in tests/test_session.py).
+    assert BURST <= len(acks) - 1 <= BURST + int(RATE * took) + 1, (len(acks), took)
     first = acks[:-1]
     assert [f["seq"] for f in first] == list(range(first[0]["seq"], first[0]["seq"] + len(first)))
     assert acks[-1]["id"] == ids[2] and acks[-1]["seq"] == first[2]["seq"], acks[-1]

@@ -43,8 +43,10 @@ async def test_both_saying_again_meet_again_despite_the_repeat_window(server) ->
         assert any("again" in reason for reason in again_a["because"])
 
 
-async def test_without_both_saying_again_the_pair_is_not_matched_twice(server) -> None:
-    async with Clients(server.ws_url) as clients:
+async def test_without_both_saying_again_the_pair_is_not_matched_twice(make_server) -> None:
+    # Any compatible pair is matched within --max-wait (10 s by default, 2 s here).
+    srv = make_server("--max-wait", "2")
+    async with Clients(srv.ws_url) as clients:
         pair = await clients.pair()
         await pair.a.send({"type": "leave", "room": pair.room})
         await pair.a.expect("closed", room=pair.room)
@@ -56,4 +58,4 @@ async def test_without_both_saying_again_the_pair_is_not_matched_twice(server) -
         await pair.b.find("thanks")
         await pair.a.join([pair.prompt], [pair.lang])
         await pair.b.join([pair.prompt], [pair.lang])
-        await pair.a.expect_nothing(11.0)  # past the 10 s any-pair promise: never together
+        await pair.a.expect_nothing(3.0)  # past the any-pair promise: never together
