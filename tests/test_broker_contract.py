@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 from bridgechat.broker import Broker, Said, send
@@ -17,22 +17,7 @@ from bridgechat.broker.memory import MemoryBroker
 from bridgechat.core.protocol import Code, ProtocolError
 from bridgechat.core.room import IDS_REMEMBERED, Room, RoomMeta
 from bridgechat.matching import Ticket
-
-
-class Inbox:
-    """Records what a broker hands its node, in order: (callback, member, frame or Said)."""
-
-    def __init__(self) -> None:
-        self.got: list[tuple[str, str, object]] = []
-
-    def deliver(self, member: str, frame: bytes) -> None:
-        self.got.append(("deliver", member, frame))
-
-    def hear(self, members: Sequence[str], said: Said) -> None:
-        self.got.extend(("hear", m, said) for m in members)
-
-    def cut(self, member: str, frame: bytes) -> None:
-        self.got.append(("cut", member, frame))
+from broker_inbox import Inbox
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import asyncio
 import datetime
 import ipaddress
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,21 +22,8 @@ import redis
 from bridgechat.broker import Said
 from bridgechat.broker.redis import RedisBroker, RedisStartError
 from bridgechat.core.room import Room, RoomMeta
+from broker_inbox import Inbox
 from cluster_util import RedisServer, free_port, redis_binary
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.got: list[tuple[str, str, object]] = []
-
-    def deliver(self, member: str, frame: bytes) -> None:
-        self.got.append(("deliver", member, frame))
-
-    def hear(self, members: Sequence[str], said: Said) -> None:
-        self.got.extend(("hear", m, said) for m in members)
-
-    def cut(self, member: str, frame: bytes) -> None:
-        self.got.append(("cut", member, frame))
 
 
 async def eventually(inbox: Inbox, want: tuple[str, str, object], seconds: float = 5) -> None:

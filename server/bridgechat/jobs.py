@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -17,3 +18,12 @@ async def every(seconds: float, job: Callable[[], Awaitable[None]], name: str) -
             await job()
         except Exception:
             log.exception("background job failed", extra={"what": name})
+
+
+async def stop(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel background jobs and wait until each has stopped."""
+    for t in tasks:
+        t.cancel()
+    for t in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await t

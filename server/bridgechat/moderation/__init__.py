@@ -9,14 +9,13 @@ listener that feeds `/ws/moderate`. docs/moderation.md describes the API.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bridgechat.jobs import every
+from bridgechat.jobs import every, stop
 from bridgechat.moderation.auth import AUTH, Auth, setup_auth_routes
 from bridgechat.moderation.invites import make_check, setup_invite_routes
 from bridgechat.moderation.live import RECHECK, REFRESH, WATCH, Watch, moderate_socket
@@ -80,11 +79,7 @@ async def moderation_context(app: web.Application) -> AsyncIterator[None]:
         asyncio.create_task(every(HOUR, tidy, "purge")),
     ]
     yield
-    for t in tasks:
-        t.cancel()
-    for t in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await t
+    await stop(tasks)
     node.hooks.listeners.remove(watch.poke)
     auth.close()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 import secrets
@@ -16,7 +15,7 @@ from aiohttp import WSCloseCode, web
 from bridgechat.broker import Broker
 from bridgechat.broker.memory import MemoryBroker
 from bridgechat.deck_file import load_deck
-from bridgechat.jobs import every
+from bridgechat.jobs import every, stop
 from bridgechat.moderation import setup_moderation
 from bridgechat.node import Node
 from bridgechat.privacy.routes import setup_privacy
@@ -77,11 +76,7 @@ def create_app(settings: Settings) -> web.Application:
             asyncio.create_task(every(settings.heartbeat / 4, heartbeat, "heartbeat")),
         ]
         yield
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        await stop(tasks)
         await node.stop()
         store.close()
 
