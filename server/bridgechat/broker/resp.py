@@ -1,7 +1,7 @@
 """Lean Redis connections for the two hot paths: a chat message's script, and delivery.
 
 redis-py serves every other call. On a message it cost a node about four
-times what the message itself costs (docs/performance.md: a timer per call
+times what the message itself costs (measured in an earlier round: a timer per call
 for its socket timeout, a connection taken from and given back to the pool,
 retry and health-check wrappers, event hooks), and its pub/sub reader woke a
 task per message. Here a command is written as it comes, on one connection
