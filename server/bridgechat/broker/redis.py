@@ -77,7 +77,7 @@ class RedisBroker:
                 raise RedisStartError(f"cannot use redis at {self.target.where}: "
                                       f"{exc}") from exc
             raise
-        self._beat = asyncio.create_task(self._heartbeat())
+        self._beat = asyncio.create_task(self._keep_presence())
 
     async def close(self) -> None:
         if self._beat is not None:
@@ -93,7 +93,7 @@ class RedisBroker:
         pool, and the subscriber connected."""
         return await self.link.ping(1.0) and self._fanout.listening
 
-    async def _heartbeat(self) -> None:
+    async def _keep_presence(self) -> None:
         """Heartbeat, presence; after a Redis restart, put back what this node knows."""
         delay, ok = HEARTBEAT, True
         while True:
