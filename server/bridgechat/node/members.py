@@ -73,9 +73,12 @@ class Members:
 
     async def gone(self, link: Link) -> None:
         """The connection closed: unless a newer one speaks for the member, they are away."""
-        if not self.links.detach(link):
-            return
         member = link.session.member
+        if not self.links.detach(link):
+            if member is not None and member not in self.links:
+                # Cut off (suspended, erased): nobody here speaks for them any more.
+                await self.shared.broker.fanout.unsubscribe(member)
+            return
         assert member is not None
         await self.shared.broker.fanout.unsubscribe(member)
         await self.queue.withdraw(link)

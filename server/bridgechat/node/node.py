@@ -101,18 +101,18 @@ class Node:
         got = session.receive(data, time.monotonic())
         if got is None:
             return None
-        if type(got) is Reply:
+        if isinstance(got, Reply):
             link.conn.push(got.frame)
             if got.close is not None:
                 link.conn.close_soon(*got.close)
             return None
-        if type(got) is protocol.Send:
+        if isinstance(got, protocol.Send):
             try:
-                self.chat.send(link, session.member, got)  # type: ignore[arg-type]
+                self.chat.send(link, session.member or "", got)
             except Exception as exc:
                 self.refused(link, got, exc)
             return None
-        return self.carry_out(link, got)  # type: ignore[arg-type]
+        return self.carry_out(link, got)
 
     async def carry_out(self, link: Link, frame: protocol.ClientFrame) -> None:
         try:
