@@ -2,7 +2,9 @@
 
 Its parts keep what Redis would keep, in this process; a chat message is
 numbered by `Room.send` itself, so `rooms.send_soon` is done at once.
-Only members subscribed here are handed anything, as on Redis.
+Frames and cuts reach only members subscribed here, as on Redis; a chat
+message goes to the node for every other member, and the node skips any
+not connected.
 """
 
 from __future__ import annotations

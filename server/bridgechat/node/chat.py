@@ -10,7 +10,6 @@ stores message text.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from typing import Any
 
@@ -20,8 +19,6 @@ from bridgechat.core.room import GONE, Accepted, Room, RoomMeta
 from bridgechat.node.lifecycle import RoomLife
 from bridgechat.node.links import Link, Links
 from bridgechat.node.parts import ReportDraft, Shared
-
-log = logging.getLogger(__name__)
 
 
 class Chat:
@@ -52,8 +49,7 @@ class Chat:
             session.send_failed(allowed)
             raise
         if type(got) is Accepted:
-            session.sent(allowed, got.fresh)
-            link.send(protocol.Ack(id=f.id, seq=got.seq, ts=got.ts))
+            acked(link, f, allowed, got)
             return
         session.inflight += 1
         assert isinstance(got, asyncio.Future)
@@ -64,14 +60,10 @@ class Chat:
                 return
             exc = fut.exception()
             if exc is None:
-                ok = fut.result()
-                session.sent(allowed, ok.fresh)
-                link.send(protocol.Ack(id=f.id, seq=ok.seq, ts=ok.ts))
+                acked(link, f, allowed, fut.result())
             else:
                 session.send_failed(allowed)
-                link.conn.push(refusal(exc, f))
-                if not isinstance(exc, ProtocolError):
-                    log.error("send failed", exc_info=exc)
+                link.refuse(f, exc)
 
         got.add_done_callback(answered)
 
@@ -161,12 +153,7 @@ class Chat:
         return tuple(kept[k] for k in sorted(kept))
 
 
-def refusal(exc: BaseException, frame: protocol.ClientFrame) -> bytes:
-    """The `error` frame for a refused frame; an unexpected failure says internal_error
-    (the caller logs it)."""
-    if isinstance(exc, ProtocolError):
-        if exc.ref is None:
-            exc.ref = getattr(frame, "id", None)
-        return protocol.error_frame(exc)
-    return protocol.error_frame(ProtocolError(Code.INTERNAL_ERROR,
-                                              ref=getattr(frame, "id", None)))
+def acked(link: Link, f: protocol.Send, allowed: bool, got: Accepted) -> None:
+    """A chat message has its number: the sender's `ack` (a resend's token comes back)."""
+    link.session.sent(allowed, got.fresh)
+    link.send(protocol.Ack(id=f.id, seq=got.seq, ts=got.ts))

@@ -11,7 +11,6 @@ import logging
 import time
 
 from bridgechat.core import protocol
-from bridgechat.core.deck import Prompt
 from bridgechat.core.protocol import CloseReason, ProtocolError
 from bridgechat.core.room import AWAY, Departure, Room, RoomMeta, next_stage_at, stage_for
 from bridgechat.node.parts import RoomRecord, Shared, today
@@ -28,10 +27,9 @@ class RoomLife:
         """The `matched` frame for one member, in their language."""
         meta = await self.rooms.meta(room.id)
         lang = meta.langs.get(member, "en") if meta else "en"
-        prompt = self.shared.catalog.prompts.get(room.prompt) or Prompt(
-            room.prompt, meta.prompt_text if meta else room.prompt)
+        text = self.shared.catalog.text(room.prompt, lang, meta.prompt_text if meta else None)
         return protocol.Matched(
-            room=room.id, prompt=protocol.MatchedPrompt(room.prompt, prompt.text_in(lang)[0]),
+            room=room.id, prompt=protocol.MatchedPrompt(room.prompt, text),
             members=[protocol.Alias(s.alias) for s in room.seats.values()],
             you=room.seats[member].alias,
             because=meta.because.get(member, []) if meta else [],
@@ -41,8 +39,7 @@ class RoomLife:
     def stage_frame(self, room_id: str, meta: RoomMeta, lang: str) -> protocol.Stage:
         """The card for the room's current stage, in the member's language."""
         if meta.stage == "discuss":
-            prompt = self.shared.catalog.prompts.get(meta.prompt)
-            card = prompt.text_in(lang)[0] if prompt else meta.prompt_text
+            card = self.shared.catalog.text(meta.prompt, lang, meta.prompt_text)
         else:
             cards = self.shared.deck.cards_for(meta.stage)
             index = meta.cards.get(meta.stage)

@@ -9,14 +9,18 @@ many of its members it reaches.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from typing import Protocol
 
 from bridgechat.broker import Said
 from bridgechat.core import protocol
 from bridgechat.core.franking import FrankingKeys
+from bridgechat.core.protocol import Code, ProtocolError
 from bridgechat.core.session import CUT_OFF, REPLACED, Session
 from bridgechat.matching import Ticket
+
+log = logging.getLogger(__name__)
 
 
 class Conn(Protocol):
@@ -50,6 +54,14 @@ class Link:
 
     def send(self, frame: protocol.ServerFrame) -> None:
         self.conn.push(protocol.encode(frame))
+
+    def refuse(self, frame: protocol.ClientFrame, exc: BaseException) -> None:
+        """Answer a refused frame with its `error`; an unexpected failure is logged (the
+        frame's type only: the frame may hold a member's words) and says internal_error."""
+        if not isinstance(exc, ProtocolError):
+            log.error("handler failed", exc_info=exc, extra={"frame": type(frame).__name__})
+            exc = ProtocolError(Code.INTERNAL_ERROR)
+        self.conn.push(self.session.refuse(exc, frame).frame)
 
     def one_answered(self) -> None:
         """A chat message begun on this connection has its answer."""

@@ -15,7 +15,6 @@ message is begun without a coroutine (no task, no wait on one node).
 
 from __future__ import annotations
 
-import logging
 import random
 import secrets
 import time
@@ -27,9 +26,8 @@ from bridgechat.broker import Broker
 from bridgechat.core import protocol
 from bridgechat.core.deck import Deck
 from bridgechat.core.franking import KEY_BYTES, FrankingKeys
-from bridgechat.core.protocol import ProtocolError
 from bridgechat.core.session import Limits, Reply, Session
-from bridgechat.node.chat import Chat, refusal
+from bridgechat.node.chat import Chat
 from bridgechat.node.desk import ModeratorActions
 from bridgechat.node.lifecycle import RoomLife
 from bridgechat.node.links import Conn, Link, Links
@@ -39,7 +37,6 @@ from bridgechat.node.queue import WaitingQueue
 from bridgechat.settings import Settings
 from bridgechat.store import Store
 
-log = logging.getLogger(__name__)
 Handler = Callable[[Link, str, Any], Awaitable[None]]
 
 
@@ -110,7 +107,7 @@ class Node:
             try:
                 self.chat.send(link, session.member or "", got)
             except Exception as exc:
-                self.refused(link, got, exc)
+                link.refuse(got, exc)
             return None
         return self.carry_out(link, got)
 
@@ -123,14 +120,7 @@ class Node:
             else:
                 await self.handlers[type(frame)](link, link.session.member or "", frame)
         except Exception as exc:
-            self.refused(link, frame, exc)
-
-    def refused(self, link: Link, frame: protocol.ClientFrame, exc: Exception) -> None:
-        """A handler refused a frame (an error frame) or failed (logged; the member is told)."""
-        if not isinstance(exc, ProtocolError):
-            # The frame type only: the frame itself may hold a member's words.
-            log.error("handler failed", exc_info=exc, extra={"frame": type(frame).__name__})
-        link.conn.push(refusal(exc, frame))
+            link.refuse(frame, exc)
 
     async def disconnected(self, link: Link) -> None:
         self.connections.discard(link)
