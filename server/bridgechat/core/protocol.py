@@ -162,8 +162,7 @@ ClientFrame = Hello | Join | LeaveQueue | Send | Typing | Resume | Leave | Repor
 CLIENT_TYPES = frozenset(
     t.__struct_config__.tag for t in ClientFrame.__args__
 )
-# The decoder of every client frame (core/session.py calls it directly: one
-# call fewer per chat message).
+# The decoder of every client frame.
 DECODER: msgspec.json.Decoder[ClientFrame] = msgspec.json.Decoder(ClientFrame)
 
 

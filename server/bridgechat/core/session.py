@@ -31,8 +31,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
 
-import msgspec
-
 from bridgechat.core import protocol
 from bridgechat.core.limits import WindowCounter
 from bridgechat.core.protocol import Code, ProtocolError
@@ -41,7 +39,6 @@ POLICY_VIOLATION = 1008  # RFC 6455 7.4.1
 REPLACED = (4001, "replaced by a newer connection")
 CUT_OFF = (4003, "closed by the server")
 TYPING_EVERY = 1.0  # seconds between `typing` frames passed on to the others
-DECODE = protocol.DECODER.decode
 
 
 class Phase(Enum):
@@ -96,13 +93,9 @@ class Session:
             return self.bad_frame(ProtocolError(
                 Code.BAD_FRAME, "Send JSON text frames, not binary."), now)
         try:
-            if len(data) > protocol.MAX_FRAME_BYTES // 4:
-                protocol.check_size(data)
-            frame = DECODE(data)
+            frame = protocol.decode(data)
         except ProtocolError as err:
             return self.bad_frame(err, now)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            return self.bad_frame(protocol.classify(data, exc), now)
         if self.phase is Phase.OPEN:
             if type(frame) is protocol.Send:
                 # The text's rules, and the send rate, here in line: this runs
