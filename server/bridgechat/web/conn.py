@@ -71,10 +71,11 @@ class WsConn:
         self.wake()
 
     def ping(self) -> None:
-        """The heartbeat's ping; skipped while a backlog waits (the member is reading slowly,
-        and the outbox's own limit deals with that)."""
+        """The heartbeat's ping, also while a backlog drains: a member reading slowly must
+        still get the ping it is asked to answer. Safe between frames: every frame,
+        ours or aiohttp's, is written whole in one `write`."""
         t = self.transport
-        if self.writer is None and t is not None and not t.is_closing():
+        if t is not None and not t.is_closing():
             t.write(PING)
 
     def hang_up(self) -> None:
