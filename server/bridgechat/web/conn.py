@@ -72,8 +72,9 @@ class WsConn:
 
     def ping(self) -> None:
         """The heartbeat's ping, also while a backlog drains: a member reading slowly must
-        still get the ping it is asked to answer. Safe between frames: every frame,
-        ours or aiohttp's, is written whole in one `write`."""
+        still get the ping it is asked to answer. It lands between frames: every
+        frame, ours or aiohttp's, is written to the transport without yielding to the
+        loop part way."""
         t = self.transport
         if t is not None and not t.is_closing():
             t.write(PING)
