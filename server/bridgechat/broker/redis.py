@@ -23,7 +23,6 @@ state, and `on_reset` lets the node put back what it holds.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -38,6 +37,7 @@ from bridgechat.broker.redis_pairs import RedisPairs
 from bridgechat.broker.redis_pool import RedisPool
 from bridgechat.broker.redis_rooms import RedisRooms
 from bridgechat.broker.redis_url import RedisUrlError, parse_redis_url
+from bridgechat.jobs import stop
 
 __all__ = ["RedisBroker", "RedisStartError", "RedisUrlError"]
 
@@ -81,9 +81,7 @@ class RedisBroker:
 
     async def close(self) -> None:
         if self._beat is not None:
-            self._beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._beat
+            await stop([self._beat])
             self._beat = None
         await self._fanout.close()
         await self.link.close()

@@ -28,6 +28,7 @@ from bridgechat.broker.redis_held import Held
 from bridgechat.broker.redis_link import P, RedisLink
 from bridgechat.broker.redis_pool import RedisPool
 from bridgechat.broker.resp import Subscriber
+from bridgechat.jobs import stop
 
 log = logging.getLogger("bridgechat.redis")
 PRESENCE_TTL = 15
@@ -59,9 +60,7 @@ class RedisFanOut:
 
     async def close(self) -> None:
         if self._listen is not None:  # started: this node may be in bc:nodes
-            self._listen.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listen
+            await stop([self._listen])
             self._listen = None
             with contextlib.suppress(RedisError, OSError):
                 await self.r.zrem(f"{P}nodes", self.node)

@@ -37,6 +37,7 @@ from redis.exceptions import AuthenticationError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bridgechat.broker.redis_url import RedisTarget
+from bridgechat.jobs import stop
 
 log = logging.getLogger("bridgechat.redis")
 TIMEOUT = 5.0
@@ -208,9 +209,7 @@ class RespLink:
 
     async def close(self) -> None:
         if self._watchdog is not None:
-            self._watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watchdog
+            await stop([self._watchdog])
         if self._connecting is not None:
             self._connecting.cancel()
             with contextlib.suppress(asyncio.CancelledError, RedisConnectionError):

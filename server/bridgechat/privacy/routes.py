@@ -15,7 +15,6 @@ for how long. Four parts, wired by `setup_privacy(app)`:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import hashlib
 import hmac
@@ -32,7 +31,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from bridgechat.jobs import every
+from bridgechat.jobs import every, stop
 from bridgechat.node import Node
 from bridgechat.node.parts import RoomRecord
 from bridgechat.privacy import impact
@@ -289,9 +288,7 @@ async def _privacy_ctx(app: web.Application) -> AsyncIterator[None]:
 
     task = asyncio.create_task(every(settings.retention_every, sweep, "retention"))
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await stop([task])
 
 
 def setup_privacy(app: web.Application) -> None:
