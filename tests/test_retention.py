@@ -22,6 +22,7 @@ from bridgechat.cli import build_parser
 from bridgechat.core.room import Room, RoomMeta
 from bridgechat.deck_file import load_deck
 from bridgechat.node import Node
+from bridgechat.operate.config import resolve
 from bridgechat.privacy.addresses import DAY, AddressHasher
 from bridgechat.privacy.routes import Sightings, day_of, enforce_retention, key_cutoff
 from bridgechat.settings import Settings
@@ -177,12 +178,14 @@ async def test_the_job_runs_on_its_schedule(tmp_path: Path) -> None:
 
 
 def test_retention_flags() -> None:
-    args = build_parser().parse_args(["serve"])
-    assert (args.member_retention_days, args.report_retention_days,
-            args.key_rotation_hours) == (365.0, 30.0, 24.0)
-    args = build_parser().parse_args(["serve", "--member-retention-days", "90",
-                                      "--report-retention-days", "7.5"])
-    assert (args.member_retention_days, args.report_retention_days) == (90.0, 7.5)
+    def effective(*flags: str) -> Settings:
+        return resolve(build_parser().parse_args(["serve", *flags]), {}).settings
+
+    s = effective()
+    assert (s.member_retention, s.report_retention, s.key_rotation) == (
+        365 * 86400.0, 30 * 86400.0, 24 * 3600.0)
+    s = effective("--member-retention-days", "90", "--report-retention-days", "7.5")
+    assert (s.member_retention, s.report_retention) == (90 * 86400.0, 7.5 * 86400.0)
     for bad in ("0", "-3", "inf", "nan", "soon"):
         with pytest.raises(SystemExit):
             build_parser().parse_args(["serve", "--member-retention-days", bad])

@@ -38,6 +38,12 @@ class Settings:
     # A silent member is pinged after this many seconds, and dropped if no pong
     # comes within half of it (below a proxy's idle timeout, so it keeps the line open).
     heartbeat: float = 30.0
+    # Open member sockets past this are refused before the upgrade (503), so the
+    # process never runs out of descriptors for its store, broker and health checks.
+    max_connections: int = 10000
+    loop: str = "auto"  # auto: uvloop when installed, else asyncio's own
+    # Prometheus metrics on their own listener ("HOST:PORT"), never the members' port.
+    metrics_listen: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
     # Moderation (server/moderation/): invites, the report key, moderator sessions.
     require_invite: bool = False

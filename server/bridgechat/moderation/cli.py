@@ -1,4 +1,4 @@
-"""`bridgechat moderator add|remove|list`, and the moderation flags of `serve`.
+"""`bridgechat moderator add|remove|list`.
 
 The password comes from standard input, one line, the newline not part of
 it, so it never shows in a process list or a shell history; from a
@@ -12,7 +12,7 @@ import argparse
 import getpass
 import sys
 import time
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from bridgechat.moderation.passwords import (
@@ -27,23 +27,6 @@ from bridgechat.store import Store, sqlite_url
 OPERATOR = "command line"
 
 
-def add_serve_flags(s: argparse.ArgumentParser) -> None:
-    s.add_argument("--require-invite", action="store_true",
-                   help="members need an invite code to join (admins create them)")
-    s.add_argument("--report-key-file", default=None,
-                   help="file with the key that seals reports (default: env "
-                        "BRIDGECHAT_REPORT_KEY, else DATA_DIR/report.key, made once)")
-    s.add_argument("--moderator-idle", type=float, default=1800.0,
-                   help="seconds of inactivity that end a moderator's session")
-
-
-def serve_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """The Settings fields that the flags above set."""
-    return {"require_invite": args.require_invite,
-            "report_key_file": Path(args.report_key_file) if args.report_key_file else None,
-            "moderator_idle": args.moderator_idle}
-
-
 def read_password() -> str:
     if sys.stdin.isatty():
         return getpass.getpass("Password for the new moderator: ")
@@ -52,11 +35,12 @@ def read_password() -> str:
 
 
 def open_store(args: argparse.Namespace) -> Store:
-    if args.database:
-        return Store(args.database)
-    data_dir = Path(args.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return Store(sqlite_url(data_dir))
+    """The store the effective settings name (flags, environment, --config)."""
+    settings = args.effective.settings
+    if settings.database:
+        return Store(settings.database)
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return Store(sqlite_url(settings.data_dir))
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -105,15 +89,10 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_moderator_command(sub: Any) -> None:
-    """Add the `moderator` command to the top-level subparsers."""
+def add_moderator_command(sub: Any, where: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Add the `moderator` command; `where` adds the options that locate the store."""
     m = sub.add_parser("moderator", help="add, remove or list moderator accounts")
     verbs = m.add_subparsers(dest="verb", required=True)
-
-    def where(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--data-dir", default="bridgechat-data")
-        p.add_argument("--database", default=None,
-                       help="SQLAlchemy URL (default: SQLite in data dir)")
 
     a = verbs.add_parser("add", help="add an account; the password is read from standard input")
     a.add_argument("name")

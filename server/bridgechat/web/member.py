@@ -30,6 +30,11 @@ async def member_socket(request: web.Request) -> web.WebSocketResponse:
     settings, node = request.app[SETTINGS], request.app[NODE]
     if not origin_allowed(request, settings, missing_ok=True):
         raise web.HTTPForbidden(text="This origin may not open a Bridgechat connection.")
+    if len(request.app[SOCKETS]) >= settings.max_connections:
+        # Refused before the upgrade, so the node keeps descriptors for its store,
+        # broker and health checks; the page retries after a while.
+        raise web.HTTPServiceUnavailable(text="This server is full. Please try again in a "
+                                              "minute.", headers={"Retry-After": "30"})
     # Compression off on purpose: frames are written straight to the transport
     # (web/frames.py), and deflate would cost every message CPU for little gain.
     # No aiohttp heartbeat (it re-arms a timer for every chunk read): the node's

@@ -1,0 +1,1 @@
+"""Operator commands: effective configuration, preflight checks, doctor, moving data."""
