@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from typing import Any
 
 ALLOWED = frozenset({
@@ -43,9 +44,46 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, default=str)
 
 
+OURS = "bridgechat"
+# Lines a library may write per kind of message a minute; the rest are counted, then
+# summed up in one line, so a flood of bad requests cannot flood the disk.
+BURST = 10
+
+
+class Libraries(logging.Filter):
+    """Other libraries' lines without their arguments, and at most BURST a minute of each.
+
+    aiohttp writes "Error handling request from %s" with the client's address as
+    the argument: the template stays, the address goes. Our own lines pass as
+    they are (their fields are allow-listed by JsonFormatter).
+    """
+
+    def __init__(self, burst: int = BURST, clock: Any = time.monotonic) -> None:
+        super().__init__()
+        self.burst, self.clock = burst, clock
+        self.window = 0.0
+        self.seen: dict[tuple[str, str], int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == OURS or record.name.startswith(OURS + "."):
+            return True
+        record.msg, record.args = str(record.msg), None
+        now = self.clock()
+        if now - self.window >= 60.0:
+            dropped = sum(n - self.burst for n in self.seen.values() if n > self.burst)
+            self.window, self.seen = now, {}
+            if dropped:  # said on the next line that gets through
+                record.count = dropped
+                record.what = "library lines left out in the minute before"
+        key = (record.name, record.msg)
+        self.seen[key] = count = self.seen.get(key, 0) + 1
+        return count <= self.burst
+
+
 def setup_logging(level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(Libraries())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -37,10 +37,13 @@ class StaticFiles:
         self.cache: dict[Path, Entry] = {}
 
     def entry(self, tail: str) -> Entry | None:
-        path = (self.root / (tail or "index.html")).resolve()
-        if not path.is_relative_to(self.root) or not path.is_file():
+        try:
+            path = (self.root / (tail or "index.html")).resolve()
+            if not path.is_relative_to(self.root) or not path.is_file():
+                return None
+            st = path.stat()
+        except (ValueError, OSError):  # a NUL byte, a name too long: no such file either
             return None
-        st = path.stat()
         stamp = (st.st_mtime_ns, st.st_size)
         cached = self.cache.get(path)
         if cached is not None and cached.stamp == stamp:
