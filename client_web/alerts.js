@@ -1,5 +1,6 @@
 // Match alerts: a short chime (Web Audio, no sound file; the audio context is
-// created on the "find a partner" tap, as browsers require), a flashing title
+// created on the "find a partner" tap, as browsers require; never when the
+// member turned sound off), a flashing title
 // while the tab is in the background, a system notification where the member
 // allowed it, and a vibration on phones that have one.
 let audio = null;
@@ -17,18 +18,23 @@ export function soundReady() {
   return Boolean(audio && audio.state === 'running');
 }
 
-export function chime() {
+// The match chime: two notes. `ping`, one soft note, is a message while the page is hidden.
+// Both only when the member left sound on (store.js prefs; app.js asks).
+export const chime = () => tones([660, 880], 0.25);
+export const ping = () => tones([740], 0.12);
+
+function tones(notes, peak) {
   if (!audio) return false;
   try {
     const now = audio.currentTime;
-    [660, 880].forEach((hz, i) => {
+    notes.forEach((hz, i) => {
       const osc = audio.createOscillator();
       const gain = audio.createGain();
       const at = now + i * 0.18;
       osc.type = 'sine';
       osc.frequency.value = hz;
       gain.gain.setValueAtTime(0.0001, at);
-      gain.gain.exponentialRampToValueAtTime(0.25, at + 0.02);
+      gain.gain.exponentialRampToValueAtTime(peak, at + 0.02);
       gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.35);
       osc.connect(gain).connect(audio.destination);
       osc.start(at);

@@ -1,86 +1,18 @@
-// Wiring: screens, focus, the frames from the server, and what each control sends.
+// Wiring: screens and focus, the frames from the server, and what each control sends.
 // Only what the start screen needs loads first; the conversation, rules and
 // alert modules follow in the background once the server said welcome (see
-// `later`), so the page is usable sooner on a slow connection.
-import { loadCatalog, negotiate, t, applyI18n, iso, locale } from './i18n.js';
-import { local, session } from './store.js';
+// `later`), so the page is usable sooner on a slow connection. The page shows
+// no words until its catalog has loaded (html.wait), so nothing flashes in English.
+import { loadCatalog, negotiate, t, applyI18n, iso, locale, errText } from './i18n.js';
+import { local, session, prefs, token, OWNER_KEY } from './store.js';
 import { Connection } from './connection.js';
 import { StartForm } from './start.js';
+import { status, urgent, clearStatus, clearAll, modNotice } from './say.js';
+import { mountPrefs, fitViewport } from './device.js';
 
-const TOKEN_KEY = 'bc.token';
-const OWNER_KEY = 'bc.owner';
-// This tab's id survives a reload (session storage), so a reloaded tab still holds its token.
-const TAB = session.get('bc.tab') || Math.random().toString(36).slice(2);
-session.set('bc.tab', TAB);
 const SEQ_KEY = 'bc.seq.';
 const ROOM_GONE = new Set(['unknown_room', 'not_in_room', 'room_closed']);
 const $ = (id) => document.getElementById(id);
-
-// ---- who we are ----
-// One member per tab, as two people at one computer are two members: the token
-// lives in this tab's session storage (a reload keeps it) and is remembered for
-// the device only by the tab that holds it, which says so every 2 s. A tab
-// opened while another holds it starts as a new member.
-function owner() {
-  try { return JSON.parse(local.get(OWNER_KEY) || 'null'); } catch { return null; }
-}
-function othersHold() {
-  const o = owner();
-  return !!o && o.tab !== TAB && Date.now() - o.ts < 5000;
-}
-function hold() { local.set(OWNER_KEY, JSON.stringify({ tab: TAB, ts: Date.now() })); }
-const token = {
-  get() {
-    let tok = session.get(TOKEN_KEY);
-    if (tok == null && !othersHold()) {
-      tok = local.get(TOKEN_KEY);
-      hold();
-      if (tok) session.set(TOKEN_KEY, tok);
-    }
-    return tok;
-  },
-  set(tok) {
-    session.set(TOKEN_KEY, tok);
-    if (!othersHold()) {
-      local.set(TOKEN_KEY, tok);
-      if (tok) hold();
-    }
-  },
-};
-setInterval(() => {
-  const tok = session.get(TOKEN_KEY);
-  if (tok && !othersHold() && local.get(TOKEN_KEY) === tok) hold();
-}, 2000);
-
-// ---- what the page says out loud ----
-// `status` is polite and fades; `urgent` is assertive, kept for a partner who
-// left and time running out. Connection lost has its own alert line (onState).
-
-// Clear first, then set after a beat, so the same words are announced again.
-function speak(el, text, ms, timerRef) {
-  clearTimeout(timerRef.id);
-  el.textContent = '';
-  timerRef.id = setTimeout(() => {
-    el.textContent = text;
-    timerRef.id = setTimeout(() => { el.textContent = ''; }, ms);
-  }, 50);
-}
-
-const st = { id: 0 };
-const ur = { id: 0 };
-
-function status(text) {
-  speak($('status'), text, 10000, st);
-}
-
-function urgent(text) {
-  speak($('urgent'), text, 15000, ur);
-}
-
-function clearStatus() {
-  clearTimeout(st.id);
-  $('status').textContent = '';
-}
 
 const S = {
   screen: 'notice',
@@ -97,6 +29,7 @@ const S = {
   erasing: false,
   reports: [], // rooms whose `report` awaits `reported`, in order
   feedback: [], // rooms whose `feedback` awaits `thanks`, in order
+  prompts: [], // welcome.prompts: a matched prompt's language comes from here
 };
 
 let start;
@@ -107,12 +40,12 @@ let laterP = null;
 function later() {
   // All listed, so they load side by side rather than one after another.
   laterP ??= Promise.all([import('./chat.js'), import('./rules.js'), import('./alerts.js'),
-    import('./timer.js'), import('./report.js'), import('./feedback.js')])
+    import('./timer.js'), import('./report.js'), import('./feedback.js'), import('./names.js'),
+    import('./menu.js'), import('./extend.js')])
     .then(([chat, rules, alerts, timer]) => {
       M = { chat, alerts, timer };
       M.rules = new rules.Rules({
         token: () => token.get(),
-        status,
         erasing: (on_) => {
           S.erasing = on_;
           if (on_) conn.stop();
@@ -134,6 +67,16 @@ function setTitle() {
     : base.startsWith('title.') ? t('app.name') : base;
 }
 
+// The newest message in view, after the visible window or the text size changed.
+function keepEnd() {
+  if (S.screen === 'chat') S.rooms.get(S.active)?.keepEnd();
+}
+
+function screenHeading() {
+  if (S.screen === 'chat' && S.rooms.has(S.active)) return S.rooms.get(S.active).title;
+  return $(`s-${S.screen}`).querySelector('h1');
+}
+
 // Every change of screen moves focus to its heading (or to `focusEl`).
 function show(name, focusEl) {
   const changed = S.screen !== name;
@@ -143,6 +86,7 @@ function show(name, focusEl) {
   document.body.classList.toggle('in-chat', name === 'chat');
   $('rules-btn').hidden = name === 'rules';
   setTitle();
+  if (name !== 'queued') clearInterval(waitTimer);
   if (changed || focusEl) {
     window.scrollTo(0, 0);
     (focusEl || $(`s-${name}`).querySelector('h1')).focus();
@@ -202,6 +146,7 @@ function openRoom(info) {
     v.update(info);
     return v;
   }
+  const known = S.prompts.find((p) => info.prompt && p.id === info.prompt.id);
   v = new M.chat.RoomView(info, {
     send: sendMessage,
     typing: (room) => conn.send({ type: 'typing', room }),
@@ -209,6 +154,9 @@ function openRoom(info) {
     block: (room) => sendFrame({ type: 'block', room }),
     frame: sendFrame,
     back: closeRoom,
+    rules: openRules,
+    prefs: (slot) => mountPrefs(slot, keepEnd),
+    promptLang: known ? known.lang : null,
     status,
     urgent,
   });
@@ -274,10 +222,32 @@ function sendMessage(room, text) {
 
 function matchAlert(v, f) {
   const { alerts } = M;
-  alerts.chime();
+  if (prefs.sound()) alerts.chime();
   alerts.vibrate();
   alerts.flashTitle(t('title.found'), setTitle);
   alerts.notify(t('alert.found'), t('alert.foundText', { question: (f.prompt && f.prompt.text) || '' }));
+}
+
+// ---- waiting, said honestly ----
+
+// `waiting` counts the others who could be matched with us, not us; `eta_s` is
+// when, at the latest, someone similar will do (from the frame's arrival, `at`).
+let waitTimer = 0;
+function showWaiting(f, at, since) {
+  const w = typeof f.waiting === 'number' ? Math.max(0, f.waiting) : null;
+  const eta = typeof f.eta_s === 'number' ? f.eta_s : null;
+  const say = () => {
+    const left = eta == null ? null : Math.ceil(eta - (Date.now() - at) / 1000);
+    const gone = (Date.now() - since) / 1000;
+    $('q-waiting').textContent = w == null ? ''
+      : w === 0 || left == null ? t('queue.nobody')
+        : left > 0 ? t('queue.someone', { count: left }) : t('queue.soon');
+    const s = Math.floor(gone);
+    $('q-elapsed').textContent = t('queue.elapsed', { time: `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}` });
+  };
+  clearInterval(waitTimer);
+  say();
+  waitTimer = setInterval(say, 1000);
 }
 
 // ---- frames ----
@@ -287,7 +257,8 @@ const on = {
     if (f.token) token.set(f.token);
     const wasWelcomed = S.welcomed;
     S.welcomed = true;
-    start.render(f.prompts || [], f.dimensions || [], f.sensitive);
+    S.prompts = f.prompts || [];
+    start.render(S.prompts, f.dimensions || [], f.sensitive);
     conn.welcomed();
     const rooms = Array.isArray(f.rooms) ? f.rooms : [];
     const live = new Set(rooms.map((r) => r.room));
@@ -329,16 +300,12 @@ const on = {
   },
 
   queued(f) {
+    const fresh = !S.queued;
     S.queued = true;
     S.joining = false;
     start.busy(false);
-    // `waiting` counts the others who could be matched with us, not us.
-    const w = f.waiting;
-    $('q-waiting').textContent = typeof w === 'number' ? t('queue.waiting', { count: Math.max(0, w) }) : '';
-    const eta = f.eta_s;
-    $('q-eta').textContent = typeof eta !== 'number' ? ''
-      : eta < 90 ? t('queue.etaSeconds', { count: Math.max(1, Math.round(eta)) })
-        : t('queue.etaMinutes', { count: Math.round(eta / 60) });
+    if (fresh) S.queuedAt = Date.now();
+    if (fresh || typeof f.waiting === 'number') showWaiting(f, Date.now(), S.queuedAt);
     // When nobody can be matched with us, the server says why and what to try, in our language.
     const stuck = $('q-stuck');
     const hint = f.hint && typeof f.hint.message === 'string' ? f.hint.message : '';
@@ -362,6 +329,7 @@ const on = {
     const v = openRoom(f);
     activate(f.room);
     show('chat', v.title);
+    v.keepEnd();
     matchAlert(v, f);
   },
 
@@ -373,6 +341,7 @@ const on = {
     if (document.hidden && f.from !== v.you) {
       S.unread += 1;
       setTitle();
+      if (prefs.sound() && !v.resuming) M.alerts.ping();
     }
   },
 
@@ -393,30 +362,36 @@ const on = {
   left(f) {
     const v = S.rooms.get(f.room);
     if (!v) return;
-    const text = t('chat.left', { name: iso(f.from) });
+    const text = t('chat.left', { name: iso(v.name(f.from)) });
     urgent(text);
     // Already said urgently: in the log for the eyes only, not read out twice.
     v.note(text).setAttribute('aria-hidden', 'true');
   },
 
   away(f) {
-    S.rooms.get(f.room)?.note(t('chat.away', { name: iso(f.from) }));
+    const v = S.rooms.get(f.room);
+    v?.note(t('chat.away', { name: iso(v.name(f.from)) }));
   },
 
   back(f) {
-    S.rooms.get(f.room)?.note(t('chat.isBack', { name: iso(f.from) }));
+    const v = S.rooms.get(f.room);
+    v?.note(t('chat.isBack', { name: iso(v.name(f.from)) }));
   },
 
   stage(f) {
     S.rooms.get(f.room)?.stage(f);
   },
 
+  extend(f) {
+    S.rooms.get(f.room)?.extend.heard(f);
+  },
+
+  extended(f) {
+    S.rooms.get(f.room)?.extend.done(f);
+  },
+
   notice(f) {
-    const box = $('mod-notice');
-    box.textContent = t('chat.notice', { text: String(f.message || '') });
-    box.classList.toggle('warn', f.level === 'warning');
-    box.hidden = false;
-    status(box.textContent);
+    modNotice(f, () => screenHeading().focus());
   },
 
   resumed(f) {
@@ -457,21 +432,24 @@ const on = {
 
   error(f) {
     const code = f.code;
-    const msg = f.message || code;
+    const msg = errText(code);
     if (code === 'unknown_token') {
       if (S.erasing) return;
       token.set(null);
       conn.send({ type: 'hello', v: 1, token: null, lang: locale });
       return;
     }
-    if (code === 'suspended' && !S.welcomed) {
+    if (code === 'suspended') {
+      // At hello, or cut off mid-conversation: either way nothing more to do here.
       conn.stop();
-      notice(t('conn.suspended'), msg);
+      S.queued = false;
+      clearAll();
+      notice(t('conn.suspended'), t('conn.suspendedText'));
       return;
     }
     if (code === 'unsupported_version') {
       conn.stop();
-      notice(t('conn.unsupported'), msg, { label: t('conn.retryNow'), run: () => location.reload() });
+      notice(t('conn.unsupported'), '', { label: t('conn.retryNow'), run: () => location.reload() });
       return;
     }
     if (f.ref && conn.outbox.has(f.ref)) {
@@ -481,6 +459,11 @@ const on = {
         const p = conn.forget(f.ref);
         S.rooms.get(p.room)?.failed(f.ref, msg);
       }
+      status(msg);
+      return;
+    }
+    if (code === 'not_extendable') {
+      S.rooms.get(S.active)?.extend.refused();
       status(msg);
       return;
     }
@@ -516,6 +499,7 @@ const on = {
       if (S.screen === 'queued') show('start');
       start.error(msg);
       if (code === 'invite_required') start.askInvite();
+      return;
     }
     status(msg);
   },
@@ -588,10 +572,12 @@ function erased() {
   conn.stop();
   token.set(null);
   local.set(OWNER_KEY, null);
+  local.set('bc.again', null);
   session.clear();
   for (const v of S.rooms.values()) v.el.remove();
   S.rooms.clear();
   S.queued = false;
+  clearAll();
   notice(t('rights.erased'), t('rights.erasedText'), { label: t('rights.again'), run: () => location.reload() });
 }
 
@@ -610,20 +596,7 @@ function markLanguage() {
   }
 }
 
-async function main() {
-  const loc = negotiate();
-  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  conn = new Connection(`${proto}//${location.host}/ws`, { open: onOpen, frame: onFrame, state: onState });
-  const catalog = loadCatalog(loc);
-  conn.connect();
-  const date = await catalog;
-  if (date && !Number.isNaN(Date.parse(date))) S.date = new Date(date).toISOString();
-  applyI18n(document);
-  markLanguage();
-  start = new StartForm(document);
-  setTitle();
-  flush();
-
+function wire() {
   $('rules-btn').addEventListener('click', openRules);
   $('rules-ok').addEventListener('click', () => {
     local.set('bc.rules', '1');
@@ -639,15 +612,17 @@ async function main() {
     if (!frame) return;
     if (!conn.send(frame)) {
       start.error(t('conn.notReady'));
-      status(t('conn.notReady'));
+      $('join-err').focus();
       return;
     }
     S.lastJoin = frame;
     S.joining = true;
     $('q-prompts').replaceChildren(...start.chosen().map((box) => {
       const li = document.createElement('li');
-      li.textContent = box.nextElementSibling.textContent;
+      const text = box.nextElementSibling;
+      li.textContent = text.textContent;
       li.dir = 'auto';
+      if (text.lang) li.lang = text.lang;
       return li;
     }));
     start.busy(true);
@@ -669,6 +644,19 @@ async function main() {
     $('stop-waiting').focus();
   });
 
+  // The header's pop-ups close with Escape and when another opens.
+  for (const d of document.querySelectorAll('.top details')) {
+    d.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && d.open) {
+        d.open = false;
+        d.querySelector('summary').focus();
+      }
+    });
+    d.addEventListener('toggle', () => {
+      if (d.open) for (const o of document.querySelectorAll('.top details')) if (o !== d) o.open = false;
+    });
+  }
+
   $('retry-now').addEventListener('click', () => conn.now());
   window.addEventListener('online', () => conn.now());
   document.addEventListener('visibilitychange', () => {
@@ -678,6 +666,27 @@ async function main() {
     setTitle();
     conn.now();
   });
+}
+
+async function main() {
+  const loc = negotiate();
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  conn = new Connection(`${proto}//${location.host}/ws`, { open: onOpen, frame: onFrame, state: onState });
+  const catalog = loadCatalog(loc);
+  conn.connect();
+  const date = await catalog;
+  // The Date header counts whole seconds: the server's time is half a second on, on average.
+  if (date && !Number.isNaN(Date.parse(date))) S.date = new Date(Date.parse(date) + 500).toISOString();
+  applyI18n(document);
+  $('notice-title').textContent = t('conn.connecting');
+  markLanguage();
+  mountPrefs(document.querySelector('#prefs .prefs-slot'), keepEnd);
+  start = new StartForm(document);
+  setTitle();
+  wire();
+  fitViewport(keepEnd);
+  document.documentElement.classList.remove('wait');
+  flush();
 }
 
 main();

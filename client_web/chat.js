@@ -1,18 +1,26 @@
-// One conversation on screen: header with the safety tools (end, report,
-// block) and the clock, the stage card, the message log, typing line,
-// composer, and the "ended" panel with feedback. Member text only ever goes
-// through textContent.
+// One conversation on screen: a compact header (who, the question on one line,
+// the step and the clock, the menu), the log filling the space between the
+// header and the composer, and the "ended" panel with feedback. The menu, more
+// time, reports, feedback and names have modules of their own. Member text
+// only ever goes through textContent.
 import { t, iso, listFormat, applyI18n, locale } from './i18n.js';
+import { local } from './store.js';
 import { Clock } from './timer.js';
 import { ReportPanel } from './report.js';
 import { FeedbackForm } from './feedback.js';
+import { RoomMenu } from './menu.js';
+import { ExtendBar } from './extend.js';
+import { Names } from './names.js';
 
 const TYPING_SHOW_MS = 4000;
 const TYPING_SEND_MS = 2000;
 const MAX_CHARS = 2000;
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
 const NUDGE_OPEN_MS = 7 * 60 * 1000;
 const REPORT_WINDOW_MS = 10 * 60 * 1000;
 const STAGES = ['icebreaker', 'discuss', 'reflect'];
+const WHY_KEY = 'bc.why';
+const GROWS = typeof CSS !== 'undefined' && CSS.supports('field-sizing', 'content');
 
 function when(ts) {
   const d = ts ? new Date(ts) : new Date();
@@ -29,7 +37,8 @@ function span(cls, text) {
 
 export class RoomView {
   // info: a `matched` frame (or a welcome.rooms entry)
-  // cb: send(room, text), typing(room), leave(room), block(room), frame(f), back(room), status, urgent
+  // cb: send(room, text), typing(room), leave(room), block(room), frame(f), back(room),
+  //     rules(), prefs(slot), promptLang, status, urgent
   constructor(info, cb) {
     this.id = info.room;
     this.cb = cb;
@@ -38,6 +47,7 @@ export class RoomView {
     const q = (s) => this.el.querySelector(s);
     this.q = q;
     this.title = q('.room-title');
+    this.talk = q('.talk');
     this.log = q('.log');
     this.typingEl = q('.typing');
     this.form = q('.composer');
@@ -56,6 +66,7 @@ export class RoomView {
     this.discussLeft = null;
     this.nudgeTimer = 0;
     const uid = `r-${this.id}`.replace(/[^\w-]/g, '_');
+    this.uid = uid;
     q('.report h2').id = `${uid}-report`;
     q('.report').setAttribute('aria-labelledby', `${uid}-report`);
     for (const box of this.el.querySelectorAll('.confirm')) {
@@ -63,10 +74,21 @@ export class RoomView {
       p.id = `${uid}-${box.dataset.for}`;
       box.setAttribute('aria-labelledby', p.id);
     }
+    q('.ask-q').id = `${uid}-ask`;
+    q('.ask').setAttribute('aria-labelledby', `${uid}-ask`);
+    q('.keys').id = `${uid}-keys`;
+    this.input.setAttribute('aria-describedby', `${uid}-keys`);
+    this.namesFor = new Names(info);
     this.clock = new Clock(q('.clock'), (text, urgent) => (urgent ? cb.urgent : cb.status)(text),
       (left) => this.maybeNudge(left));
     this.report = new ReportPanel(this, cb.frame);
     this.feedback = new FeedbackForm(this, cb.frame);
+    this.menu = new RoomMenu(this, cb);
+    this.extend = new ExtendBar(this, cb.frame);
+    // The explanation is open the first time a member is matched, folded after that.
+    const why = q('.because');
+    why.open = local.get(WHY_KEY) !== '1';
+    local.set(WHY_KEY, '1');
     this.update(info);
 
     this.form.addEventListener('submit', (e) => {
@@ -80,81 +102,30 @@ export class RoomView {
       }
     });
     this.input.addEventListener('input', () => {
+      this.grow();
       const now = Date.now();
       if (this.input.value.trim() && now - this.lastTypingSent >= TYPING_SEND_MS) {
         this.lastTypingSent = now;
         cb.typing(this.id);
       }
     });
-    this.confirms = {
-      end: [q('.end-btn'), q('.confirm[data-for=end]')],
-      block: [q('.block-btn'), q('.confirm[data-for=block]')],
-    };
-    for (const [name, [btn, box]] of Object.entries(this.confirms)) {
-      btn.addEventListener('click', () => this.openConfirm(name));
-      box.querySelector('.stay').addEventListener('click', () => this.closeConfirm(name));
-      // Escape only cancels the question; nothing that ends a chat is bound to it.
-      box.addEventListener('keydown', (e) => {
-        if (e.key === 'Escape') this.closeConfirm(name);
-      });
-    }
-    q('.end-yes').addEventListener('click', () => {
-      if (cb.leave(this.id)) {
-        this.iLeft = true;
-        this.confirms.end[1].hidden = true;
-      }
-    });
-    q('.block-yes').addEventListener('click', () => {
-      if (cb.block(this.id)) {
-        this.iBlocked = true;
-        this.confirms.block[1].hidden = true;
-      }
-    });
-    q('.report-btn').addEventListener('click', () => {
-      this.closeConfirms();
-      if (this.report.isOpen) this.report.close();
-      else this.report.open();
-    });
+    // The on-screen keyboard opening: keep the newest message in view.
+    this.input.addEventListener('focus', () => setTimeout(() => this.keepEnd(), 300));
     q('.back').addEventListener('click', () => cb.back(this.id));
   }
 
-  openConfirm(name) {
-    const [btn, box] = this.confirms[name];
-    const wasOpen = !box.hidden;
-    this.closeConfirms();
-    if (this.report.isOpen) this.report.close();
-    if (wasOpen) {
-      btn.focus();
-      return;
-    }
-    box.hidden = false;
-    btn.setAttribute('aria-expanded', 'true');
-    box.querySelector('.stay').focus();
-  }
-
-  closeConfirm(name) {
-    const [btn, box] = this.confirms[name];
-    box.hidden = true;
-    btn.setAttribute('aria-expanded', 'false');
-    btn.focus();
-  }
-
-  closeConfirms() {
-    for (const [btn, box] of Object.values(this.confirms)) {
-      box.hidden = true;
-      btn.setAttribute('aria-expanded', 'false');
-    }
-  }
-
-  // Where focus goes when a panel closes: its button, or the heading if that is gone.
+  // Where focus goes when a panel closes: its button, or the menu's if that is folded away.
   afterPanel(btn) {
     if (btn.checkVisibility()) btn.focus();
-    else if (this.ended) this.endedBox.querySelector('h2').focus();
-    else this.focus();
+    else this.menu.btn.focus();
+  }
+
+  name(alias) {
+    return this.namesFor.name(alias);
   }
 
   names() {
-    return this.others.length ? listFormat(this.others.map(iso)) : '';
+    return this.others.length ? listFormat(this.others.map((a) => iso(this.name(a)))) : '';
   }
 
   update(info) {
@@ -162,8 +133,11 @@ export class RoomView {
     this.others = (info.members || []).map((m) => m.alias).filter((a) => a !== info.you);
     this.title.querySelector('.with').textContent = this.others.length
       ? t('chat.with', { names: this.names() }) : t('chat.alone');
-    this.q('.you-are').textContent = info.you ? t('chat.youAre', { name: iso(info.you) }) : '';
-    this.title.querySelector('.question').textContent = (info.prompt && info.prompt.text) || '';
+    this.q('.you-are').textContent = info.you ? t('chat.youAre', { name: iso(this.name(info.you)) }) : '';
+    const question = this.title.querySelector('.question');
+    question.textContent = (info.prompt && info.prompt.text) || '';
+    // A prompt the deck has only in another language is marked as such.
+    if (this.cb.promptLang && this.cb.promptLang !== locale) question.lang = this.cb.promptLang;
     this.q('.confirm[data-for=block] .confirm-q').textContent = t('chat.blockQ', { name: this.names() });
     const ul = this.q('.because ul');
     ul.replaceChildren();
@@ -173,22 +147,48 @@ export class RoomView {
       ul.appendChild(li);
     }
     this.q('.because').hidden = !ul.children.length;
+    this.q('.why-btn').hidden = !ul.children.length;
     if (!this.ended) this.clock.set(info.ends_at);
+    this.extend.sync();
   }
 
   focus() {
     this.title.focus();
   }
 
+  composerFocus() {
+    if (!this.ended) this.input.focus();
+    else this.menu.btn.focus();
+  }
+
+  showWhy() {
+    const why = this.q('.because');
+    why.open = true;
+    this.talk.scrollTop = 0;
+    why.querySelector('summary').focus();
+  }
+
+  // The textarea grows with its text where CSS cannot do it (field-sizing).
+  grow() {
+    if (GROWS) return;
+    const s = this.input.style;
+    s.height = 'auto';
+    s.height = `${this.input.scrollHeight + 4}px`;
+  }
+
   nearBottom() {
-    const l = this.log;
+    const l = this.talk;
     return l.scrollHeight - l.scrollTop - l.clientHeight < 80;
+  }
+
+  keepEnd() {
+    this.talk.scrollTop = this.talk.scrollHeight;
   }
 
   append(node, force) {
     const stick = force || this.nearBottom();
     this.log.appendChild(node);
-    if (stick) this.log.scrollTop = this.log.scrollHeight;
+    if (stick) this.keepEnd();
   }
 
   bubble(mine, who, text) {
@@ -224,7 +224,7 @@ export class RoomView {
     if (!mine && typeof f.seq === 'number') {
       this.received.set(f.seq, { type: 'message', room: f.room, seq: f.seq, from: f.from, text: f.text, ts: f.ts, tag: f.tag });
     }
-    const m = this.bubble(mine, mine ? t('chat.you') : f.from, f.text);
+    const m = this.bubble(mine, mine ? t('chat.you') : this.name(f.from), f.text);
     m.dataset.seq = String(f.seq);
     m.querySelector('.time').textContent = when(f.ts);
     if (mine) this.setState(m, 'delivered');
@@ -292,19 +292,27 @@ export class RoomView {
     return p;
   }
 
-  // A `stage` frame: the step and its card stay on show; a new step also goes into the log.
+  // A `stage` frame: the step shows in the header; its card once, in the log.
   stage(f) {
     const n = STAGES.indexOf(f.stage) + 1;
     if (!n) return;
     const name = t(`stage.${f.stage}`);
-    const box = this.q('.stage');
-    box.querySelector('.stage-name').textContent = t('chat.step', { n, name });
-    // The discussion's card is the question itself, already in the heading.
-    box.querySelector('.stage-card').textContent = f.stage === 'discuss' ? '' : f.card || '';
-    box.hidden = this.ended;
+    this.q('.stage-name').textContent = t('chat.step', { n, name });
+    this.q('.stage').hidden = this.ended;
     if (f.stage === this.stageName) return;
     this.stageName = f.stage;
-    if (f.card) this.note(`${name}: ${f.card}`, 'card');
+    if (f.card) {
+      const [before, after = ''] = t('chat.card', { name, card: '\u0000' }).split('\u0000');
+      const p = document.createElement('p');
+      p.className = 'note card';
+      const text = span('card-text', f.card);
+      text.dir = 'auto';
+      if (f.stage === 'discuss' && this.cb.promptLang && this.cb.promptLang !== locale) {
+        text.lang = this.cb.promptLang;
+      }
+      p.append(span('card-name', before), text, after);
+      this.append(p);
+    }
     if (f.stage === 'discuss') {
       this.discussLeft = this.clock.left();
       clearTimeout(this.nudgeTimer);
@@ -339,7 +347,7 @@ export class RoomView {
   renderTyping() {
     const names = [...this.typers.keys()];
     this.typingEl.textContent = names.length
-      ? t('chat.typing', { count: names.length, names: listFormat(names.map(iso)) }) : '';
+      ? t('chat.typing', { count: names.length, names: listFormat(names.map((a) => iso(this.name(a)))) }) : '';
   }
 
   // Around a `resume`: the replay is not read out message by message.
@@ -355,7 +363,9 @@ export class RoomView {
 
   submit() {
     if (this.ended) return;
-    const text = this.input.value.trim();
+    // As the server relays it (docs/protocol.md, `send`): no direction overrides or
+    // isolates, which could make a line read in another order; both sides see the same.
+    const text = this.input.value.replace(BIDI_CONTROLS, '').trim();
     if (!text) return;
     const n = [...text].length;
     if (n > MAX_CHARS) {
@@ -363,6 +373,7 @@ export class RoomView {
       return;
     }
     this.input.value = '';
+    this.grow();
     this.cb.send(this.id, text);
   }
 
@@ -388,9 +399,8 @@ export class RoomView {
     this.q('.keys').hidden = true;
     this.q('.clock').hidden = true;
     this.q('.stage').hidden = true;
-    this.q('.end-btn').hidden = true;
-    this.q('.block-btn').hidden = true;
-    this.closeConfirms();
+    this.menu.ended();
+    this.extend.sync();
     // Reports are accepted for 10 minutes after the end.
     setTimeout(() => {
       if (this.report.isOpen && !this.report.pending) this.report.close();
@@ -401,6 +411,9 @@ export class RoomView {
     else this.feedback.show(this.names());
     this.endedBox.hidden = false;
     this.el.classList.add('is-ended');
+    // The log keeps its room and shows its end; the panel follows below it.
+    this.keepEnd();
+    requestAnimationFrame(() => this.keepEnd());
     if (!this.report.isOpen) this.endedBox.querySelector('h2').focus();
   }
 }

@@ -1,7 +1,9 @@
 // After the conversation: how much common ground (1 to 5) and "talk again?",
 // and what meeting again means (both said yes: offered to each other first
-// the next time both wait for a shared question).
+// the next time both wait for a shared question). A "yes" is also kept in this
+// browser (names.js), so a meeting again shows the same names as this one.
 import { t, iso } from './i18n.js';
+import { rememberAgain } from './names.js';
 
 export class FeedbackForm {
   // view: the RoomView; send(frame) -> bool
@@ -14,6 +16,8 @@ export class FeedbackForm {
     this.thanksEl = q('.fb-thanks');
     this.pending = false;
     this.said = null;
+    // Each room's radio groups by names of their own.
+    for (const r of this.form.querySelectorAll('input[type=radio]')) r.name = `${r.name}-${view.uid}`;
     this.form.addEventListener('submit', (e) => {
       e.preventDefault();
       this.submit();
@@ -32,11 +36,11 @@ export class FeedbackForm {
 
   submit() {
     if (this.pending) return;
-    const g = this.form.querySelector('input[name=ground]:checked');
-    const a = this.form.querySelector('input[name=again]:checked');
+    const g = this.form.querySelector('input[name^=ground]:checked');
+    const a = this.form.querySelector('input[name^=again]:checked');
     if (!g || !a) {
       this.err.textContent = t('fb.missing');
-      (g ? this.form.querySelector('input[name=again]') : this.form.querySelector('input[name=ground]')).focus();
+      this.form.querySelector(g ? 'input[name^=again]' : 'input[name^=ground]').focus();
       return;
     }
     const f = { type: 'feedback', room: this.view.id, common_ground: Number(g.value), again: a.value === 'yes' };
@@ -47,6 +51,8 @@ export class FeedbackForm {
     this.err.textContent = '';
     this.pending = true;
     this.said = f.again;
+    const v = this.view;
+    if (f.again && v.others.length === 1) rememberAgain(v.namesFor.first?.me || v.you, v.namesFor.first?.them || v.others[0]);
   }
 
   thanks() {

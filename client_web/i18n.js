@@ -48,6 +48,8 @@ export async function loadCatalog(loc = 'en') {
     date = res.headers.get('Date');
     catalog = await res.json();
   } catch {
+    // The page has no words of its own: without its catalog, English rather than keys.
+    if (loc !== 'en') return loadCatalog('en');
     catalog = {};
   }
   plural = new Intl.PluralRules(loc);
@@ -83,6 +85,11 @@ export function applyI18n(root) {
   for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll('[data-i18n-aria]')) el.setAttribute('aria-label', t(el.dataset.i18nAria));
   for (const el of root.querySelectorAll('[data-i18n-ph]')) el.placeholder = t(el.dataset.i18nPh);
+}
+
+// A server error in the member's words, by its stable code (never the server's English).
+export function errText(code) {
+  return has(`err.${code}`) ? t(`err.${code}`) : t('err.other', { code: String(code || '?') });
 }
 
 export function listFormat(items) {

@@ -50,12 +50,13 @@ export class ReportPanel {
       box.value = String(seq);
       box.checked = keep.has(box.value);
       const text = document.createElement('span');
+      text.className = 'said';
       text.dir = 'auto';
       const words = [...f.text];
       text.textContent = words.length > PREVIEW ? `${words.slice(0, PREVIEW).join('')}…` : f.text;
       const who = document.createElement('bdi');
       who.className = 'who';
-      who.textContent = f.from;
+      who.textContent = this.view.name(f.from);
       const label = document.createElement('label');
       label.className = 'check';
       const body = document.createElement('span');

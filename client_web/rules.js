@@ -9,8 +9,15 @@ async function me(method, token) {
   return fetch('/api/me', { method, headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' });
 }
 
+// What happened, said next to the buttons (role=status), where the member is looking.
+function said(text) {
+  const el = $('rights-status');
+  el.textContent = '';
+  setTimeout(() => { el.textContent = text; }, 50);
+}
+
 export class Rules {
-  // h: token(), status(text), erasing(bool), erased()
+  // h: token(), erasing(bool), erased()
   constructor(h) {
     this.h = h;
     $('export-btn').addEventListener('click', () => this.exportData());
@@ -31,13 +38,13 @@ export class Rules {
   async exportData() {
     const token = this.h.token();
     if (!token) {
-      this.h.status(t('rights.none'));
+      said(t('rights.none'));
       return;
     }
     try {
       const res = await me('GET', token);
       if (res.status === 401) {
-        this.h.status(t('rights.none'));
+        said(t('rights.none'));
         return;
       }
       if (!res.ok) throw new Error(String(res.status));
@@ -49,9 +56,9 @@ export class Rules {
       a.click();
       a.remove();
       setTimeout(() => URL.revokeObjectURL(a.href), 10000);
-      this.h.status(t('rights.exported'));
+      said(t('rights.exported'));
     } catch {
-      this.h.status(t('rights.failed'));
+      said(t('rights.failed'));
     }
   }
 
@@ -69,7 +76,7 @@ export class Rules {
       this.h.erased();
     } catch {
       this.h.erasing(false);
-      this.h.status(t('rights.failed'));
+      said(t('rights.failed'));
     }
   }
 }

@@ -1,6 +1,9 @@
-// The start screen: prompts (1 to 5) with an optional stance each, languages,
-// and the optional profile questions. Reads the form into a `join` frame.
-import { t, has } from './i18n.js';
+// The start screen, in three short steps: how to talk (languages, kind of
+// conversation), what about (prompts, 1 to 5, each with an optional stance;
+// searchable), and the optional profile questions. "Find a partner" stays in
+// reach on every step; a missing choice is shown in its step, with focus on it.
+// Reads the form into a `join` frame.
+import { t, has, locale } from './i18n.js';
 import { local } from './store.js';
 
 // Languages offered, named in their own language so a learner finds theirs.
@@ -45,12 +48,13 @@ function bucketLabel(b) {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-// The language to chat in (not the page's language): chosen before, or the browser's.
+// The language to chat in: chosen before, or the page's own.
 export function preferredLanguage() {
-  const saved = local.get(LANG_KEY);
-  const nav = (navigator.language || 'en').toLowerCase().split('-')[0];
-  return saved || (/^[a-z]{2}$/.test(nav) ? nav : 'en');
+  return local.get(LANG_KEY) || locale;
 }
+
+// Lower case without accents, for the search.
+const fold = (s) => s.normalize('NFD').replace(/\p{M}/gu, '').toLocaleLowerCase();
 
 export class StartForm {
   constructor(root) {
@@ -82,6 +86,48 @@ export class StartForm {
       this.promptsErr.textContent = '';
       this.updateCount();
     });
+    this.steps = [...this.form.querySelectorAll('.step')];
+    this.links = [...root.querySelectorAll('.step-link')];
+    this.back = root.querySelector('#step-back');
+    this.next = root.querySelector('#step-next');
+    this.at = 0;
+    this.back.addEventListener('click', () => this.go(this.at - 1));
+    this.next.addEventListener('click', () => this.go(this.at + 1));
+    for (const a of this.links) a.addEventListener('click', () => this.go(Number(a.dataset.go)));
+    this.search = root.querySelector('#prompt-search');
+    this.search.addEventListener('input', () => this.filter());
+    this.go(0, false);
+  }
+
+  // Show step i (0: how, 1: what about, 2: about you); focus its heading.
+  go(i, focus = true) {
+    this.at = Math.max(0, Math.min(this.steps.length - 1, i));
+    this.steps.forEach((s, n) => { s.hidden = n !== this.at; });
+    this.links.forEach((a, n) => {
+      if (n === this.at) a.setAttribute('aria-current', 'step');
+      else a.removeAttribute('aria-current');
+    });
+    this.form.ownerDocument.getElementById('step-of').textContent =
+      t('start.stepOf', { n: this.at + 1, total: this.steps.length });
+    this.back.hidden = this.at === 0;
+    this.next.hidden = this.at === this.steps.length - 1;
+    if (focus) {
+      this.steps[this.at].querySelector('h2').focus();
+      this.form.closest('section').scrollIntoView({ block: 'start' });
+    }
+  }
+
+  filter() {
+    const q = fold(this.search.value.trim());
+    let hits = 0;
+    for (const li of this.list.children) {
+      const show = !q || fold(li.textContent).includes(q) || li.querySelector('input').checked;
+      li.hidden = !show;
+      if (show) hits += 1;
+    }
+    const none = this.form.querySelector('#no-hits');
+    none.hidden = hits > 0;
+    none.textContent = hits ? '' : t('start.noHits', { q: this.search.value.trim() });
   }
 
   renderLanguages() {
@@ -129,6 +175,8 @@ export class StartForm {
       this.list.appendChild(el('li', {}, el('label', { class: 'check' }, box, text), stance));
     });
     this.updateCount();
+    this.form.querySelector('#search-field').hidden = prompts.length <= 6;
+    this.filter();
 
     const sens = new Set(Array.isArray(sensitive) ? sensitive
       : sensitive && typeof sensitive === 'object' ? Object.keys(sensitive).filter((k) => sensitive[k]) : []);
@@ -194,7 +242,10 @@ export class StartForm {
     else if (prompts.length > MAX_PROMPTS) err = t('start.errTooMany', { count: prompts.length });
     this.promptsErr.textContent = err;
     if (err) {
-      (this.chosen()[0] || this.list.querySelector('input')).focus();
+      // Shown in the prompts' step, where the eye goes; focus on it says it aloud.
+      this.go(1, false);
+      this.promptsErr.focus();
+      this.promptsErr.scrollIntoView({ block: 'center' });
       return null;
     }
     local.set(LANG_KEY, this.lang1.value);
@@ -208,6 +259,7 @@ export class StartForm {
     this.button.setAttribute('aria-disabled', String(on));
   }
 
+  // A refusal from the server: next to the button, read out (role=alert).
   error(text) {
     this.joinErr.textContent = text;
   }
@@ -216,6 +268,7 @@ export class StartForm {
   askInvite() {
     local.set(INVITE_KEY, null);
     this.inviteField.hidden = false;
+    this.go(0, false);
     this.invite.focus();
   }
 }

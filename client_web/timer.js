@@ -13,8 +13,9 @@ export function serverTime(iso) {
 }
 export const now = () => Date.now() + offset;
 
+// Whole seconds left, rounded down: a 20-minute conversation never shows 20:01.
 export function clockText(ms) {
-  const s = Math.max(0, Math.ceil(ms / 1000));
+  const s = Math.max(0, Math.floor(ms / 1000));
   const mm = num(Math.floor(s / 60));
   const ss = num(s % 60, { minimumIntegerDigits: 2 });
   return t('chat.timeLeft', { time: `${mm}:${ss}` });

@@ -205,7 +205,7 @@ start_nodes() {
       --host 127.0.0.1 --port "$port" --data-dir "$STATE/node$i" \
       --redis "redis://127.0.0.1:$REDIS_PORT/0" \
       --database "postgresql://bridgechat@127.0.0.1:$PG_PORT/bridgechat" \
-      --public-url "http://127.0.0.1:$PROXY_PORT" $NODE_ARGS \
+      --public-url "http://127.0.0.1:$PROXY_PORT" --trusted-proxy 127.0.0.1 $NODE_ARGS \
       >>"$STATE/node$i.log" 2>&1 </dev/null) &
     echo $! >"$STATE/node$i.pid"
   done
@@ -252,6 +252,7 @@ EOF
       proxy_pass http://bridgechat;
       proxy_http_version 1.1;
       proxy_set_header Host \$host;
+      proxy_set_header X-Forwarded-For \$remote_addr;
       proxy_set_header Upgrade \$http_upgrade;
       proxy_set_header Connection \$connection_upgrade;
       proxy_read_timeout 3600s;

@@ -8,6 +8,7 @@ Test modules import the fixtures by their function names (`browser_fixture`,
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import socket
 import threading
@@ -21,6 +22,12 @@ from conftest import ROOT, LiveServer
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
+# Every browser test file: marked, and skipped with the reason when Chromium is missing.
+BROWSER = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
+]
 CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -32,6 +39,9 @@ DECK = tomllib.loads(DECK_FILE.read_text(encoding="utf-8"))
 PROMPT = {p["id"]: p["text"] for p in DECK["prompts"]}
 AGE_LABEL = next(d["label"] for d in DECK["dimensions"] if d["id"] == "age_band")
 MATCH_TIMEOUT = 15_000  # ms: the contract promises a match within 10 s
+# Where browser tests write what a person should look at (screenshots, figures):
+# BRIDGECHAT_TEST_OUTPUT, or test-output/ in the repository.
+OUTPUT = Path(os.environ.get("BRIDGECHAT_TEST_OUTPUT") or ROOT / "test-output")
 
 CSP_LISTENER = """
 window.__csp = [];
@@ -113,16 +123,22 @@ def start_screen(page: Page) -> None:
     expect(page.get_by_role("heading", level=1, name="Talk with someone")).to_be_visible()
 
 
+def to_step(page: Page, step: int) -> None:
+    """Go to a step of the start form (0: language, 1: questions, 2: about you) by its
+    button in the progress bar; its heading takes focus."""
+    page.locator(f".progress .step-link[data-go='{step}']").click()
+    expect(page.locator(".step:not([hidden]) h2")).to_be_focused()
+
+
 def choose(page: Page, prompt: str, age: str | None = None, stance: str | None = None) -> None:
     start_screen(page)
+    to_step(page, 1)
     page.get_by_role("checkbox", name=PROMPT[prompt]).check()
     if stance:
         item = page.locator("li", has_text=PROMPT[prompt])
         item.get_by_label("Your view").select_option(label=stance)
     if age:
-        about = page.get_by_text("About you (optional)")
-        if page.locator("#about:not([open])").count():
-            about.click()
+        to_step(page, 2)
         page.get_by_label(AGE_LABEL).select_option(age)
 
 
@@ -148,6 +164,15 @@ def wait_matched(page: Page, prompt: str) -> str:
 def named(alias: str, rest: str) -> re.Pattern[str]:
     """Text naming a member: the client wraps names in invisible Unicode isolates."""
     return re.compile("\u2068?" + re.escape(alias) + "\u2069?" + re.escape(rest))
+
+
+def in_menu(page: Page, name: str):  # type: ignore[no-untyped-def]
+    """Open the conversation's menu (one tap away in the header); the item named `name`."""
+    r = room(page)
+    button = r.get_by_role("button", name="Conversation menu")
+    if button.get_attribute("aria-expanded") != "true":
+        button.click()
+    return r.locator(".menu").get_by_role("button", name=name, exact=True)
 
 
 def say(page: Page, text: str) -> None:

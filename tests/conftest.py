@@ -35,19 +35,22 @@ if TEST_LOOP not in ("asyncio", "uvloop"):
 # Set here rather than in each file: by kind (every browser test, the cluster, PostgreSQL)
 # and, for the rest, by name. `bash scripts/test -m "not slow"` leaves them all out.
 
-SLOW_FILES = frozenset({"test_cluster.py"})
+SLOW_FILES = frozenset({"test_cluster.py", "test_fault_restart.py", "test_hostile_stateful.py"})
 BENCH_FILES = frozenset({"test_bench_smoke.py"})
 SLOW_TESTS = frozenset({
     # real benchmark runs, a few seconds each
     "test_bench_smoke.py::test_bench_relay_prints_figures_and_no_errors",
     "test_bench_smoke.py::test_bench_connections_counts_idle_members",
     "test_bench_smoke.py::test_bench_relay_drives_the_bare_baseline",
+    "test_bench_smoke.py::test_bench_soak_prints_rows_then_growth_and_drift",
     # the default 2 s / 10 s matching promises, kept at their real length
     "test_wire_matching.py::test_no_profiles_not_matched_before_2s_but_within_10s",
     "test_wire_matching.py::test_identical_profiles_not_matched_before_2s_but_within_10s",
     "test_wire_matching.py::test_a_single_divide_is_matched_before_the_10s_promise",
     # a guided conversation of 6 s, stage by stage
     "test_wire_guided.py::test_stages_turn_on_time_and_the_room_ends",
+    # a conversation of 3 s made 3 s longer, run to its new end
+    "test_wire_extend.py::test_both_agree_the_set_length_is_added_once",
     # seconds of real heartbeats, argon2 hashing and idle timeouts
     "test_heartbeat.py::test_talking_member_is_not_pinged_and_silent_one_is_dropped",
     "test_heartbeat.py::test_member_who_answers_pings_stays_connected",
@@ -55,6 +58,8 @@ SLOW_TESTS = frozenset({
     "test_moderation_cli.py::test_add_refuses_weak_passwords_bad_names_and_taken_names",
     "test_moderation_invites.py::test_every_action_appears_once_in_the_audit_log",
     "test_moderation_auth.py::test_an_idle_session_expires_and_its_feed_closes",
+    "test_moderation_auth.py::test_guesses_at_a_username_slow_it_down_but_never_lock_it",
+    "test_moderation_lockout.py::test_the_owner_signs_in_during_an_attack_from_many_addresses",
 })
 
 
@@ -80,6 +85,13 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+# The test clients all come from 127.0.0.1, which real members never share in these
+# numbers: the per-address limits are raised (a test of a limit sets its own flag,
+# which comes later on the command line and wins).
+TEST_SERVER_LIMITS = ("--connections-per-address", "100000", "--handshakes-per-minute",
+                      "1000000", "--new-members-per-hour", "1000000")
 
 
 @dataclass
@@ -110,7 +122,7 @@ class LiveServer:
         cmd = [
             sys.executable, "-m", "bridgechat", "serve",
             "--host", "127.0.0.1", "--port", str(self.port),
-            "--data-dir", str(self.data_dir), *loop, *self.args,
+            "--data-dir", str(self.data_dir), *loop, *TEST_SERVER_LIMITS, *self.args,
         ]
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}

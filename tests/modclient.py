@@ -63,11 +63,16 @@ class Reply:
 
 
 class Mod:
-    """One moderator's browser: a session cookie and the CSRF token."""
+    """One moderator's browser: a session cookie and the CSRF token.
 
-    def __init__(self, base: str) -> None:
+    `source`: the loopback address (127.0.0.x) its connections come from, so tests can
+    sign in from many addresses on one machine."""
+
+    def __init__(self, base: str, source: str | None = None) -> None:
         self.base = base
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+        connector = None if source is None else aiohttp.TCPConnector(local_addr=(source, 0))
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar(),
+                                          connector=connector)
         self.cookie: str | None = None
         self.csrf: str | None = None
         self.feeds: list[Feed] = []

@@ -176,7 +176,7 @@ async def test_a_resend_gets_its_first_number_and_goes_nowhere(broker) -> None:
     said = Said("r1", 1, "Calm Heron", "t1", "hello")
     assert await after_a_marker(b, inbox) == [("hear", "m2", said)]
     assert (await b.rooms.room("r1")).seq == 1
-    assert await b.rooms.replay("r1", 0) == ([said], True)
+    assert await b.rooms.replay("r1", 0, 1000) == ([said], True)
     # The other member's id "a" is their own.
     assert (await send(b.rooms, "r1", "m2", "a", "t4", "mine")).seq == 2
 
@@ -201,7 +201,7 @@ async def test_refusals_come_with_their_codes_in_the_order_of_the_rules(broker) 
     assert await refused("r1", "m1", "c", allowed=False) == (Code.ROOM_CLOSED, None)
     assert await refused("r1", "m1", "a") == (Code.ROOM_CLOSED, None)  # a resend too
     assert (await b.rooms.room("r1")).seq == 1
-    assert [s.seq for s in (await b.rooms.replay("r1", 0))[0]] == [1]
+    assert [s.seq for s in (await b.rooms.replay("r1", 0, 1000))[0]] == [1]
     assert [g[0] for g in await after_a_marker(b, inbox)] == ["hear"]
 
 
@@ -260,13 +260,26 @@ async def test_history_replays_in_order_and_admits_loss(broker) -> None:
     await b.rooms.create_room(room(), meta())
     for i in range(1, 8):
         await send(b.rooms, "r1", "m1", str(i), f"t{i}", f"text {i}")
-    kept, complete = await b.rooms.replay("r1", 4)
+    kept, complete = await b.rooms.replay("r1", 4, 1000)
     assert kept == [Said("r1", i, "Calm Heron", f"t{i}", f"text {i}") for i in (5, 6, 7)]
     assert complete
-    kept, complete = await b.rooms.replay("r1", 0)
+    kept, complete = await b.rooms.replay("r1", 0, 1000)
     assert [s.seq for s in kept] == [3, 4, 5, 6, 7] and not complete
-    assert await b.rooms.replay("r1", 7) == ([], True)
-    assert await b.rooms.replay("unknown", 0) == ([], True)
+    assert await b.rooms.replay("r1", 7, 1000) == ([], True)
+    assert await b.rooms.replay("unknown", 0, 1000) == ([], True)
+
+
+async def test_history_replays_a_page_at_a_time(broker) -> None:
+    """A page is at most `limit` messages from seq after+1: never the whole history."""
+    b, _ = broker
+    await b.rooms.create_room(room(), meta())
+    for i in range(1, 8):
+        await send(b.rooms, "r1", "m1", str(i), f"t{i}", f"text {i}")
+    # History keeps 3..7 (5 here); pages of two from each starting point.
+    for after, seqs, complete in ((0, [3, 4], False), (2, [3, 4], True), (3, [4, 5], True),
+                                  (5, [6, 7], True), (6, [7], True)):
+        kept, whole = await b.rooms.replay("r1", after, 2)
+        assert ([s.seq for s in kept], whole) == (seqs, complete), after
 
 
 async def test_ended_room_is_forgotten_after_its_time(broker) -> None:
@@ -281,7 +294,7 @@ async def test_ended_room_is_forgotten_after_its_time(broker) -> None:
     while await b.rooms.room("r1") is not None:
         assert time.monotonic() < deadline, "the ended room was kept past its time"
         await asyncio.sleep(0.1)
-    assert await b.rooms.replay("r1", 0) == ([], True)
+    assert await b.rooms.replay("r1", 0, 1000) == ([], True)
 
 
 async def test_pairs_again_and_forgetting(broker) -> None:

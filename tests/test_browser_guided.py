@@ -11,14 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-import pytest
 from browser_util import (  # noqa: F401 - the *_fixture names are fixtures
+    BROWSER,
     CHROMIUM,
     PROMPT,
     Member,
     browser_fixture,
     choose,
     find_partner,
+    in_menu,
     log,
     named,
     open_member_fixture,
@@ -29,11 +30,7 @@ from browser_util import (  # noqa: F401 - the *_fixture names are fixtures
 from conftest import LiveServer
 from playwright.sync_api import expect
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
-]
+pytestmark = BROWSER
 
 
 def test_stages_clock_nudge_end_feedback_and_report(
@@ -61,8 +58,11 @@ def test_stages_clock_nudge_end_feedback_and_report(
         expect(ended).to_be_focused(timeout=5000)
         expect(p.locator("#urgent")).to_have_text("Time is up. Thank you for talking!")
         expect(room(p).locator(".ended .reason")).to_have_text("Time is up. Thank you for talking!")
-        expect(room(p).get_by_role("button", name="End chat")).to_be_hidden()
-        expect(room(p).get_by_role("button", name="Block")).to_be_hidden()
+        # The menu still offers a report, no longer ending or blocking.
+        expect(in_menu(p, "Report")).to_be_visible()
+        expect(in_menu(p, "End chat")).to_be_hidden()
+        expect(in_menu(p, "Block")).to_be_hidden()
+        p.keyboard.press("Escape")
     fb = room(pa).locator(".feedback")
     expect(fb.get_by_role("group", name=named(alias_b, " again?"))).to_be_visible()
     expect(fb).to_contain_text("offered to each other first")
@@ -80,7 +80,7 @@ def test_stages_clock_nudge_end_feedback_and_report(
     expect(room(pb).get_by_text("Your answers only go into anonymous totals.")).to_be_focused()
 
     # A report after the end (accepted for 10 minutes): the message is verified by its tag.
-    room(pa).get_by_role("button", name="Report").click()
+    in_menu(pa, "Report").click()
     panel = room(pa).get_by_role("region", name="Report this conversation")
     expect(panel.get_by_role("heading", name="Report this conversation")).to_be_focused()
     panel.get_by_role("checkbox", name=re.compile("I think kindness is contagious")).check()
@@ -90,7 +90,7 @@ def test_stages_clock_nudge_end_feedback_and_report(
     done = panel.get_by_text("sent to the moderators with 1 checked message")
     expect(done).to_be_focused()
     panel.get_by_role("button", name="Close").click()
-    expect(room(pa).get_by_role("button", name="Report")).to_be_focused()
+    expect(room(pa).get_by_role("button", name="Conversation menu")).to_be_focused()
     assert alias_a
 
 

@@ -9,14 +9,15 @@ import json
 import re
 from collections.abc import Callable
 
-import pytest
 from browser_util import (  # noqa: F401 - the *_fixture names are fixtures
+    BROWSER,
     CHROMIUM,
     PROMPT,
     Member,
     browser_fixture,
     choose,
     find_partner,
+    in_menu,
     log,
     named,
     open_member_fixture,
@@ -28,11 +29,7 @@ from browser_util import (  # noqa: F401 - the *_fixture names are fixtures
 )
 from playwright.sync_api import expect
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
-]
+pytestmark = BROWSER
 
 
 def test_report_then_block(open_member: Callable[..., Member]) -> None:
@@ -42,8 +39,8 @@ def test_report_then_block(open_member: Callable[..., Member]) -> None:
     say(pb, "second, nasty words")
     expect(log(pa).locator(".msg")).to_have_count(2)
 
-    # Report: one tap away, the partner's messages to pick, a reason, a note.
-    room(pa).get_by_role("button", name="Report").click()
+    # Report: in the menu one tap away, the partner's messages to pick, a reason, a note.
+    in_menu(pa, "Report").click()
     panel = room(pa).get_by_role("region", name="Report this conversation")
     expect(panel.get_by_role("heading")).to_be_focused()
     expect(log(pa)).to_be_hidden()
@@ -54,17 +51,18 @@ def test_report_then_block(open_member: Callable[..., Member]) -> None:
     expect(panel.get_by_text("with 1 checked message")).to_be_focused()
     panel.get_by_role("button", name="Close").click()
     expect(log(pa)).to_be_visible()
-    expect(room(pa).get_by_role("button", name="Report")).to_be_focused()
+    menu = room(pa).get_by_role("button", name="Conversation menu")
+    expect(menu).to_be_focused()
 
     # Block: asks first (Cancel keeps the chat), then ends it for good.
-    room(pa).get_by_role("button", name="Block").click()
+    in_menu(pa, "Block").click()
     question = room(pa).get_by_text(named(alias_b, "? The conversation ends"))
     expect(question).to_be_visible()
     expect(room(pa).get_by_role("button", name="Cancel")).to_be_focused()
     room(pa).get_by_role("button", name="Cancel").click()
     expect(question).to_be_hidden()
-    expect(room(pa).get_by_role("button", name="Block")).to_be_focused()
-    room(pa).get_by_role("button", name="Block").click()
+    expect(menu).to_be_focused()
+    in_menu(pa, "Block").click()
     room(pa).get_by_role("button", name="Block and end").click()
     expect(room(pa).get_by_role("heading", name="The conversation has ended")).to_be_focused()
     expect(room(pa).get_by_text(named(alias_b, ". You will not be paired with them again."))

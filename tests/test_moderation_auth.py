@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -127,31 +128,44 @@ async def test_an_old_hash_is_upgraded_at_login(srv: LiveServer) -> None:
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$"), stored
 
 
-async def test_login_is_limited_per_username(tmp_path_factory) -> None:
-    srv = moderated_server(tmp_path_factory)
+DELAY = 2.0
+
+
+async def test_guesses_at_a_username_slow_it_down_but_never_lock_it(tmp_path_factory) -> None:
+    # Far above a password check's own time even on a loaded machine, so the slow lane
+    # and the free one are told apart by the delay alone.
+    srv = moderated_server(tmp_path_factory, "--login-name-delay", str(DELAY))
     try:
         async with Mod(srv.url) as mod:
             for _ in range(5):
                 assert (await mod.login("mo", "guess guess guess guess")).status == 401
-            reply = await mod.login("mo")  # even the right password waits now
-            assert reply.status == 429 and reply.body["error"] == "rate_limited"
-            assert int(reply.headers["Retry-After"]) > 0
+            began = time.monotonic()
+            assert (await mod.login("mo", "guess guess guess guess")).status == 401
+            assert time.monotonic() - began >= DELAY  # past five, each check waits its turn
+            began = time.monotonic()
+            assert (await mod.login("mo")).status == 200  # the right password still signs in
+            assert time.monotonic() - began >= DELAY
+            began = time.monotonic()
             assert (await mod.login("ann")).status == 200  # another account is unaffected
+            assert time.monotonic() - began < DELAY
     finally:
         srv.stop()
 
 
 async def test_login_is_limited_per_address(tmp_path_factory) -> None:
-    srv = moderated_server(tmp_path_factory)
+    srv = moderated_server(tmp_path_factory, "--login-address-attempts", "6")
     try:
         async with Mod(srv.url) as mod:
-            # Twenty guesses at once: each is refused, as wrong (401) or, past the cap on
-            # password checks running at once, as busy (503); either way it counts.
+            # Six guesses at once (each at its own name): each is refused as wrong (401), or
+            # as busy (503) past the cap on password checks (test_moderation_lockout.py).
             results = await asyncio.gather(*(mod.login(f"guess{i}", "guess guess guess")
-                                             for i in range(20)))
+                                             for i in range(6)))
             assert {r.status for r in results} <= {401, 503}
-            assert all(r.headers.get("Retry-After") for r in results if r.status == 503)
-            assert (await mod.login("ann")).status == 429
+            while (reply := await mod.login("guess", "guess guess guess")).status == 401:
+                pass
+            assert reply.status == 429 and reply.body["error"] == "rate_limited"
+            assert int(reply.headers["Retry-After"]) > 0
+            assert (await mod.login("ann")).status == 429  # from this address, even the owner
     finally:
         srv.stop()
 

@@ -99,7 +99,7 @@ async def test_every_action_appears_once_in_the_audit_log(srv: LiveServer) -> No
         await b.expect("matched")
         await b.say(room, "rude words")
         msg = await a.expect("message")
-        await a.send({"type": "report", "room": room, "reason": "abuse", "messages": [msg]})
+        await a.send({"type": "report", "room": room, "reason": "harassment", "messages": [msg]})
         rid = (await a.expect("reported"))["report"]
         await mo.post(f"/api/reports/{rid}/resolve", {"action": "warn", "note": why})
         await mo.post(f"/api/rooms/{room}/end", {"note": why})

@@ -30,7 +30,7 @@ async def said(pair: Pair, *texts: str) -> list[dict[str, Any]]:
     return got
 
 
-async def report(pair: Pair, messages: list[dict[str, Any]], reason: str = "abuse",
+async def report(pair: Pair, messages: list[dict[str, Any]], reason: str = "harassment",
                  note: str | None = None) -> dict[str, Any]:
     frame: dict[str, Any] = {"type": "report", "room": pair.room, "reason": reason,
                              "messages": messages}
@@ -55,11 +55,11 @@ async def test_an_altered_line_is_neither_verified_shown_nor_stored(srv: LiveSer
 
         opened = await feed.until(lambda f: f["type"] == "report_opened")
         assert opened["report"] == reported["report"]
-        assert opened["reason"] == "abuse" and opened["verified"] == 2
+        assert opened["reason"] == "harassment" and opened["verified"] == 2
 
         listed = (await mod.get("/api/reports")).body["reports"]
         [row] = [r for r in listed if r["id"] == reported["report"]]
-        assert row["status"] == "open" and row["verified"] == 2 and row["reason"] == "abuse"
+        assert row["status"] == "open" and row["verified"] == 2 and row["reason"] == "harassment"
         assert row["created"].endswith("Z")
 
         opened_reply = await mod.get(f"/api/reports/{reported['report']}")

@@ -85,7 +85,7 @@ async def test_no_canary_at_rest_or_in_the_log(make_server, tmp_path: Path) -> N
         await b.expect("resumed")
 
         # A report carries the text again as evidence, and a note of its own.
-        await b.send({"type": "report", "room": room, "reason": "abuse",
+        await b.send({"type": "report", "room": room, "reason": "harassment",
                       "note": f"{note} {text}", "messages": [got]})
         answer = await b.recv()
         if answer["type"] == "reported":

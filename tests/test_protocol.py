@@ -25,7 +25,7 @@ def test_every_client_frame_decodes() -> None:
         {"type": "typing", "room": "r"},
         {"type": "resume", "room": "r", "after": 0},
         {"type": "leave", "room": "r"},
-        {"type": "report", "room": "r", "reason": "abuse", "messages": []},
+        {"type": "report", "room": "r", "reason": "harassment", "messages": []},
         {"type": "block", "room": "r"},
         {"type": "feedback", "room": "r", "common_ground": 4, "again": True},
     ]
@@ -52,6 +52,9 @@ def test_every_client_frame_decodes() -> None:
      Code.BAD_FRAME),
     ('{"type": "feedback", "room": "r", "common_ground": 6, "again": true}', Code.BAD_FRAME),
     ('{"type": "resume", "room": "r", "after": -1}', Code.BAD_FRAME),
+    # A report's reason is a listed code, never free text (docs/protocol.md).
+    ('{"type": "report", "room": "r", "reason": "abuse"}', Code.BAD_FRAME),
+    ('{"type": "report", "room": "r", "reason": "call me on 555 0100"}', Code.BAD_FRAME),
 ])
 def test_bad_frames_get_stable_codes(data: str, code: Code) -> None:
     assert code_of(data) is code

@@ -68,7 +68,7 @@ async def works_end_to_end(url: str) -> None:
         await eventually(inbox, ("hear", "m2", Said("r1", 1, "Calm Heron", "t1", "over the wire")))
         await b.fanout.publish(["m2"], b'{"type":"thanks"}')
         await eventually(inbox, ("deliver", "m2", b'{"type":"thanks"}'))
-        assert await b.rooms.replay("r1", 0) == (
+        assert await b.rooms.replay("r1", 0, 1000) == (
             [Said("r1", 1, "Calm Heron", "t1", "over the wire")], True)
     finally:
         await b.close()

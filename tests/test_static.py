@@ -46,3 +46,21 @@ def test_etag_gives_not_modified(server) -> None:
 def test_nothing_outside_the_page_is_served(server, path: str) -> None:
     status, _, body = fetch(server.url + path)
     assert status == 404 and b"aiohttp" not in body
+
+
+def test_member_page_is_within_60_kb_compressed(server) -> None:
+    """Every file of the member page (its HTML, CSS, every module it may load and the
+    largest of its catalogs), gzipped as the server sends them: at most 60 KB in all."""
+    from conftest import ROOT
+
+    web = ROOT / "client_web"
+    modules = sorted(p.name for p in web.glob("*.js") if p.name != "moderate.js")
+    catalogs = sorted(f"i18n/{p.name}" for p in (web / "i18n").glob("*.json"))
+    sizes = {}
+    for path in ["index.html", "style.css", *modules, *catalogs]:
+        status, headers, body = fetch(f"{server.url}/{path}", **{"Accept-Encoding": "gzip"})
+        assert status == 200 and headers["Content-Encoding"] == "gzip", path
+        sizes[path] = len(body)
+    largest = max(catalogs, key=sizes.__getitem__)
+    total = sum(n for p, n in sizes.items() if p not in catalogs) + sizes[largest]
+    assert total <= 60_000, (total, sizes)

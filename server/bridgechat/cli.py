@@ -22,6 +22,7 @@ from aiohttp import web
 from bridgechat.logs import setup_logging
 from bridgechat.moderation.cli import add_moderator_command
 from bridgechat.operate.config import ConfigError, add_flags, resolve, show
+from bridgechat.operate.data import add_data_commands
 from bridgechat.operate.options import WHERE
 from bridgechat.operate.preflight import Unfit, preflight
 
@@ -134,11 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
     _command(sub, "doctor", _doctor,
              "check the installation and the services, and say what to fix")
     add_moderator_command(sub, where)
+    add_data_commands(sub, where)
     m = _command(sub, "migrate", _migrate, "bring the database to the newest schema", WHERE)
     m.add_argument("--check", action="store_true",
                    help="change nothing; exit 1 if the schema is behind")
     b = sub.add_parser("bench", help="benchmarks that print figures")
-    b.add_argument("what", choices=["matching", "relay", "connections"])
+    b.add_argument("what", choices=["matching", "relay", "connections", "soak", "flood"])
     b.add_argument("rest", nargs=argparse.REMAINDER)
     b.set_defaults(func=_bench)
     return p

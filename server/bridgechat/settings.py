@@ -38,9 +38,19 @@ class Settings:
     # A silent member is pinged after this many seconds, and dropped if no pong
     # comes within half of it (below a proxy's idle timeout, so it keeps the line open).
     heartbeat: float = 30.0
+    # A connection that has not said hello this long after opening is closed (1008).
+    hello_timeout: float = 10.0
     # Open member sockets past this are refused before the upgrade (503), so the
     # process never runs out of descriptors for its store, broker and health checks.
     max_connections: int = 10000
+    # Per address (by keyed hash): open member sockets, and new ones a minute after a
+    # burst of as many. Sized for a school or library behind one address.
+    connections_per_address: int = 300
+    handshakes_per_minute: int = 600
+    # New members (a hello without a token writes a row kept for a year) per address an hour.
+    new_members_per_hour: int = 120
+    # Reverse proxies whose X-Forwarded-For names the member's address.
+    trusted_proxies: tuple[str, ...] = ()
     loop: str = "auto"  # auto: uvloop when installed, else asyncio's own
     # Prometheus metrics on their own listener ("HOST:PORT"), never the members' port.
     metrics_listen: str | None = None
@@ -50,6 +60,18 @@ class Settings:
     report_key_file: Path | None = None  # None: env BRIDGECHAT_REPORT_KEY, else data_dir
     moderator_idle: float = 1800.0  # a session unused this long ends
     moderator_session: float = 43200.0  # and none outlives this
+    # Sign-in limits (moderation/throttle.py, lanes.py; docs/moderation.md). Per address:
+    # attempts in the window, then 429. Per username: attempts in the window, then its
+    # checks wait in a slow lane (one at a time, each after the delay), never a lockout.
+    login_window: float = 900.0
+    login_address_attempts: int = 20
+    login_name_attempts: int = 5
+    login_name_delay: float = 1.0
+    login_name_queue: int = 8  # waiting in one username's lane; more get 503 busy
+    login_slow_queue: int = 64  # in every lane together
+    login_tracked: int = 10_000  # usernames, and addresses, the limits keep apart
+    login_hash_workers: int = 2  # threads checking passwords
+    login_hash_queue: int = 16  # checks that may wait for them; more get 503 busy
     report_retention: float = 30 * 86400.0  # resolved reports are deleted after this
     # Privacy (privacy/routes.py, docs/privacy.md): retention periods and the job enforcing them.
     member_retention: float = 365 * 86400.0  # members not seen for this long are deleted

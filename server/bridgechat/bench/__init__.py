@@ -3,8 +3,10 @@
     relay        bridgechat.bench.relay        load generator: throughput, latency, server CPU
     connections  bridgechat.bench.connections  server memory per idle connection
     matching     bridgechat.bench.matching     the matching rounds, in process
+    soak         bridgechat.bench.soak         steady load for minutes: memory growth, latency drift
+    flood        bridgechat.bench.flood        one address floods: is it refused, do others notice?
 
-relay and connections are clients of a running server and need the `bench`
+relay, connections and soak are clients of a running server and need the `bench`
 extra (`websockets`); nothing else in bridgechat imports it. Each module is
 imported only when its benchmark runs, so `bridgechat` itself starts
 without the extra, and `main` says what to install instead of a traceback.
@@ -15,7 +17,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("relay", "connections", "matching")
+BENCHMARKS = ("relay", "connections", "matching", "soak", "flood")
 # Top-level modules that only the bench extra installs.
 EXTRA_MODULES = frozenset({"websockets"})
 NEEDS_EXTRA = "bridgechat bench needs the bench extra: pip install 'bridgechat[bench]'"

@@ -130,8 +130,8 @@ class Rooms(Protocol):
         (unknown_room, not_in_room, room_closed, rate_limited) where the
         refusal is known at once; a future carries it otherwise."""
 
-    async def replay(self, room: str, after: int) -> tuple[list[Said], bool]:
-        """Messages with seq > after in order, and False if some were lost."""
+    async def replay(self, room: str, after: int, limit: int) -> tuple[list[Said], bool]:
+        """Up to `limit` messages with seq > after, in order, and False if some were lost."""
 
 
 class Pairs(Protocol):

@@ -10,14 +10,17 @@ not connected.
 from __future__ import annotations
 
 import heapq
+import itertools
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import msgspec
 
 from bridgechat.broker import Broker, FanOut, Inbox, KeyRing, Pairs, Rooms, Said, WaitingPool
 from bridgechat.core.protocol import Code, ProtocolError
-from bridgechat.core.room import Accepted, Room, RoomMeta
+from bridgechat.core.room import GONE, Accepted, Room, RoomMeta
 from bridgechat.matching import Ticket
 
 T = TypeVar("T")
@@ -91,6 +94,30 @@ class MemoryRooms:
     async def room(self, room_id: str) -> Room | None:
         self._sweep()
         return self._rooms.get(room_id)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The rooms, without their history (message text never leaves RAM)."""
+        self._sweep()
+        now = time.monotonic()
+        return {"rooms": [r.snapshot() for r in self._rooms.values()],
+                "meta": {r: msgspec.to_builtins(m) for r, m in self._meta.items()},
+                "ended": {r: [h - now, k - now] for r, (h, k) in self._ended.items()},
+                "wake": self._wake}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        now = time.monotonic()
+        for raw in data["rooms"]:
+            room = Room.restore(raw)
+            self._rooms[room.id] = room
+            if room.is_open:
+                for s in room.seats.values():
+                    if s.state is not GONE:
+                        self._member_rooms.setdefault(s.member, set()).add(room.id)
+        self._meta.update({r: msgspec.convert(m, RoomMeta) for r, m in data["meta"].items()})
+        for room_id, (history_in, room_in) in data["ended"].items():
+            self._ended[room_id] = (now + history_in, now + room_in)
+            heapq.heappush(self._due, (now + room_in, room_id))
+        self._wake.update(data["wake"])
 
     async def meta(self, room_id: str) -> RoomMeta | None:
         return self._meta.get(room_id)
@@ -181,12 +208,13 @@ class MemoryRooms:
                 inbox.hear(others, said)
         return got
 
-    async def replay(self, room: str, after: int) -> tuple[list[Said], bool]:
+    async def replay(self, room: str, after: int, limit: int) -> tuple[list[Said], bool]:
         kept = self._history.get(room)
         if not kept:
             return [], True
         # Complete only if nothing between `after` and the oldest kept message was dropped.
-        return [s for s in kept if s.seq > after], kept[0].seq <= after + 1
+        page = list(itertools.islice((s for s in kept if s.seq > after), limit))
+        return page, kept[0].seq <= after + 1
 
 
 class MemoryPairs:
@@ -198,6 +226,14 @@ class MemoryPairs:
         until = time.time() + ttl
         for p in pairs:
             self._recent[p] = until
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"recent": [[sorted(p), t] for p, t in self._recent.items()],
+                "again": [sorted(p) for p in self._again]}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self._recent.update({frozenset(p): t for p, t in data["recent"]})
+        self._again.update(frozenset(p) for p in data["again"])
 
     async def recent_pairs(self) -> frozenset[frozenset[str]]:
         now = time.time()
@@ -226,6 +262,12 @@ class MemoryKeyRing:
     async def franking_keys(self) -> dict[int, tuple[bytes, float]]:
         return dict(self._keys)
 
+    def snapshot(self) -> dict[str, Any]:
+        return {str(k): [key.hex(), t] for k, (key, t) in self._keys.items()}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self._keys.update({int(k): (bytes.fromhex(key), t) for k, (key, t) in data.items()})
+
     async def add_franking_key(self, key: bytes, now: float, kid: int | None = None) -> None:
         self._keys[kid if kid is not None else max(self._keys, default=0) + 1] = (key, now)
 
@@ -241,11 +283,14 @@ class MemoryBroker:
     def __init__(self, history: int = HISTORY) -> None:
         self._fanout = MemoryFanOut()
         # Typed as the interfaces, so that mypy checks each part against its own.
+        self._rooms = MemoryRooms(self._fanout, history)
+        self._pairs = MemoryPairs()
+        self._keys = MemoryKeyRing()
         self.pool: WaitingPool = MemoryPool()
         self.fanout: FanOut = self._fanout
-        self.rooms: Rooms = MemoryRooms(self._fanout, history)
-        self.pairs: Pairs = MemoryPairs()
-        self.keys: KeyRing = MemoryKeyRing()
+        self.rooms: Rooms = self._rooms
+        self.pairs: Pairs = self._pairs
+        self.keys: KeyRing = self._keys
         # Nothing is shared outside this process, so nothing can be lost and put back.
         self.on_reset: Callable[[], Awaitable[None]] | None = None
 
@@ -257,6 +302,18 @@ class MemoryBroker:
 
     async def ready(self) -> bool:
         return True
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a restart must not lose: rooms (live, and closed ones still open to
+        reports), pairs and franking keys; not the waiting pool (its members' sockets
+        close with the process) and never a message's text. node/restart.py seals it."""
+        return {"rooms": self._rooms.snapshot(), "pairs": self._pairs.snapshot(),
+                "keys": self._keys.snapshot()}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self._rooms.restore(data["rooms"])
+        self._pairs.restore(data["pairs"])
+        self._keys.restore(data["keys"])
 
 
 def _is_a_broker(b: MemoryBroker) -> Broker:

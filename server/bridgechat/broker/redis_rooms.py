@@ -303,9 +303,14 @@ class RedisRooms:
         first.add_done_callback(answered)
         return out
 
-    async def replay(self, room: str, after: int) -> tuple[list[Said], bool]:
-        kept = [_said.decode(raw) for raw in await self.r.lrange(f"{P}hist:{room}", 0, -1)]
-        if not kept:
+    async def replay(self, room: str, after: int, limit: int) -> tuple[list[Said], bool]:
+        key = f"{P}hist:{room}"
+        oldest = await self.r.lindex(key, 0)
+        if oldest is None:
             return [], True
-        # Numbered and kept in one script, so the list is in seq order.
-        return [s for s in kept if s.seq > after], kept[0].seq <= after + 1
+        first = _said.decode(oldest).seq
+        # Numbered and kept in one script, one entry per seq: seq after+1 is at
+        # index after+1-first, so only the page is read, not the whole history.
+        start = max(0, after + 1 - first)
+        page = [_said.decode(raw) for raw in await self.r.lrange(key, start, start + limit - 1)]
+        return [s for s in page if s.seq > after], first <= after + 1

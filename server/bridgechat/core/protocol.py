@@ -10,88 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from enum import StrEnum
 from math import floor as _floor
 from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta, Struct, field
 
+# Re-exported: callers speak of protocol.Code and protocol.ProtocolError.
+from bridgechat.core.codes import PLAIN_WORDS as PLAIN_WORDS
+from bridgechat.core.codes import Code as Code
+from bridgechat.core.codes import ProtocolError as ProtocolError
+
 VERSION = 1
 MAX_FRAME_BYTES = 16 * 1024
 # Larger frames are refused by the transport itself (close 1009).
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_TEXT = 2000
+# A `resume` replays at most this many messages; `resumed.more` asks for the next page.
+RESUME_PAGE = 50
 
 RoomId = Annotated[str, Meta(min_length=1, max_length=64)]
 ClientId = Annotated[str, Meta(min_length=1, max_length=64)]
 Stance = Literal["agree", "disagree", "unsure"]
 Mode = Literal["bridge", "language_buddy", "generations"]
-
-
-class Code(StrEnum):
-    """Stable error codes; docs/protocol.md explains each."""
-
-    HELLO_REQUIRED = "hello_required"
-    ALREADY_WELCOMED = "already_welcomed"
-    UNSUPPORTED_VERSION = "unsupported_version"
-    UNKNOWN_TOKEN = "unknown_token"
-    SUSPENDED = "suspended"
-    BAD_JSON = "bad_json"
-    BAD_FRAME = "bad_frame"
-    UNKNOWN_TYPE = "unknown_type"
-    TOO_LARGE = "too_large"
-    TOO_MANY_ERRORS = "too_many_errors"
-    BAD_PROFILE = "bad_profile"
-    UNKNOWN_PROMPT = "unknown_prompt"
-    BAD_LANGUAGE = "bad_language"
-    ALREADY_QUEUED = "already_queued"
-    NOT_QUEUED = "not_queued"
-    INVITE_REQUIRED = "invite_required"
-    UNKNOWN_ROOM = "unknown_room"
-    NOT_IN_ROOM = "not_in_room"
-    ROOM_CLOSED = "room_closed"
-    TEXT_EMPTY = "text_empty"
-    TEXT_TOO_LONG = "text_too_long"
-    RATE_LIMITED = "rate_limited"
-    INTERNAL_ERROR = "internal_error"
-
-
-PLAIN_WORDS: dict[Code, str] = {
-    Code.HELLO_REQUIRED: "Say hello first: the first message must be of type hello.",
-    Code.ALREADY_WELCOMED: "You have already said hello on this connection.",
-    Code.UNSUPPORTED_VERSION: "This server speaks protocol version 1.",
-    Code.UNKNOWN_TOKEN: "We do not know that sign-in token. Start afresh with token null.",
-    Code.SUSPENDED: "Your account is suspended by a moderator.",
-    Code.BAD_JSON: "That message was not valid JSON.",
-    Code.BAD_FRAME: "That message is not shaped as the protocol expects.",
-    Code.UNKNOWN_TYPE: "That message type does not exist.",
-    Code.TOO_LARGE: "That message is too large (the limit is 16 KiB).",
-    Code.TOO_MANY_ERRORS: "Too many messages could not be understood; closing the connection.",
-    Code.BAD_PROFILE: "A profile answer does not match the questions offered.",
-    Code.UNKNOWN_PROMPT: "One of the chosen prompts is not available.",
-    Code.BAD_LANGUAGE: "Languages must be two-letter codes such as en or de.",
-    Code.ALREADY_QUEUED: "You are already waiting for a partner.",
-    Code.NOT_QUEUED: "You are not waiting for a partner.",
-    Code.INVITE_REQUIRED: "This programme needs an invite code to join.",
-    Code.UNKNOWN_ROOM: "That conversation does not exist.",
-    Code.NOT_IN_ROOM: "You are not in that conversation.",
-    Code.ROOM_CLOSED: "That conversation has ended.",
-    Code.TEXT_EMPTY: "The message is empty.",
-    Code.TEXT_TOO_LONG: "The message is too long (the limit is 2,000 characters).",
-    Code.RATE_LIMITED: "You are sending too fast. Wait a moment and try again.",
-    Code.INTERNAL_ERROR: "Something went wrong on our side. Your conversation is safe; try again.",
-}
-
-
-class ProtocolError(Exception):
-    """A client frame or action was refused; becomes an `error` frame."""
-
-    def __init__(self, code: Code, message: str | None = None, ref: str | None = None) -> None:
-        super().__init__(code.value)
-        self.code = code
-        self.message = message or PLAIN_WORDS[code]
-        self.ref = ref
 
 
 # -- client to server -------------------------------------------------------
@@ -143,7 +84,7 @@ class Leave(_In, tag="leave"):
 
 class Report(_In, tag="report"):
     room: RoomId
-    reason: Annotated[str, Meta(min_length=1, max_length=32)]
+    reason: Literal["harassment", "hate", "threat", "sexual", "personal_info", "spam", "other"]
     messages: Annotated[list[dict[str, Any]], Meta(max_length=50)] = []
     note: Annotated[str, Meta(max_length=1000)] | None = None
 
@@ -158,7 +99,15 @@ class Feedback(_In, tag="feedback"):
     again: bool
 
 
-ClientFrame = Hello | Join | LeaveQueue | Send | Typing | Resume | Leave | Report | Block | Feedback
+class Extend(_In, tag="extend"):
+    """Added: ask for the set length once more (agree: false withdraws the ask)."""
+
+    room: RoomId
+    agree: bool = True
+
+
+ClientFrame = (Hello | Join | LeaveQueue | Send | Typing | Resume | Leave | Report | Block
+               | Feedback | Extend)
 CLIENT_TYPES = frozenset(
     t.__struct_config__.tag for t in ClientFrame.__args__
 )
@@ -181,6 +130,13 @@ def decode(data: str | bytes) -> ClientFrame:
         return DECODER.decode(data)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise classify(data, exc) from None
+    except RecursionError:
+        # Nesting is bounded by the frame's size (16 KiB: at most 8,192 levels), and
+        # the decoder gives up where Python's recursion limit (about 1,000) stops it.
+        raise ProtocolError(Code.BAD_JSON, TOO_DEEP) from None
+
+
+TOO_DEEP = "This message is nested too deeply to read."
 
 
 def classify(data: str | bytes, exc: Exception) -> ProtocolError:
@@ -189,6 +145,8 @@ def classify(data: str | bytes, exc: Exception) -> ProtocolError:
         obj = msgspec.json.decode(data)
     except msgspec.DecodeError:
         return ProtocolError(Code.BAD_JSON)
+    except RecursionError:
+        return ProtocolError(Code.BAD_JSON, TOO_DEEP)
     if not isinstance(obj, dict):
         return ProtocolError(Code.BAD_FRAME, "A message must be a JSON object with a type.")
     ref = obj.get("id") if isinstance(obj.get("id"), str) else None
@@ -325,6 +283,7 @@ class Resumed(ServerFrame, tag="resumed"):
     room: str
     seq: int
     complete: bool
+    more: bool = False  # the page is full: `resume` again after the last seq received
 
 
 class Away(ServerFrame, tag="away"):

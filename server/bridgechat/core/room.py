@@ -101,6 +101,9 @@ class RoomMeta:
     cards: dict[str, int] = field(default_factory=dict)
     langs: dict[str, str] = field(default_factory=dict)
     ends_at: float | None = None
+    # Extending by mutual consent (core/extension.py): who asked, and whether it was done.
+    extend: list[str] = field(default_factory=list)
+    extended: bool = False
 
 
 # Stages of a guided conversation, by the share of its time already passed.
@@ -253,7 +256,15 @@ class Room:
             return ()
         told = tuple(s.member for s in self.seated())
         self.closed, self.closed_at = reason, now
+        self._forget_ids()
         return told
+
+    def _forget_ids(self) -> None:
+        """A closed room refuses every send, a resend too (rule 3): the client ids it kept
+        for idempotency (up to IDS_REMEMBERED a seat) would only hold memory while the
+        room is kept for reports."""
+        for s in self.seats.values():
+            s.sent.clear()
 
     # -- snapshots, for a broker that keeps rooms outside this process ---------
 
@@ -279,6 +290,8 @@ class Room:
     def _after_departure(self, seat: Seat, reason: CloseReason, now: float) -> Departure:
         remaining = tuple(s.member for s in self.seated())
         closed = len(remaining) < 2
+        seat.sent.clear()  # gone: its sends are refused (rule 2), resends too
         if closed:
             self.closed, self.closed_at = reason, now
+            self._forget_ids()
         return Departure(seat.member, seat.alias, reason, remaining, closed)

@@ -34,11 +34,16 @@ from typing import Literal
 from bridgechat.core import protocol
 from bridgechat.core.limits import WindowCounter
 from bridgechat.core.protocol import Code, ProtocolError
+from bridgechat.core.text import clean
 
 POLICY_VIOLATION = 1008  # RFC 6455 7.4.1
 REPLACED = (4001, "replaced by a newer connection")
 CUT_OFF = (4003, "closed by the server")
 TYPING_EVERY = 1.0  # seconds between `typing` frames passed on to the others
+# A page of history (protocol.RESUME_PAGE messages) costs as much of the send budget
+# as this many messages: replaying is cheap to ask for and dear to answer. Two:
+# the whole history (500 messages, 10 pages) fits in the burst of 30.
+RESUME_COST = 2.0
 
 
 class Phase(Enum):
@@ -60,16 +65,20 @@ class Limits:
     send_rate: float = 5.0
     send_burst: float = 30.0
     bad_per_minute: int = 30
+    # A connection must say hello this soon: one that only answers pings would
+    # otherwise hold a socket forever.
+    hello_within: float = 10.0
 
 
 class Session:
     """The state and rules of one member's connection."""
 
-    __slots__ = ("allowed", "bad", "burst", "filled", "heard_at", "inflight", "lang", "member",
-                 "phase", "pinged_at", "rate", "tokens", "typed_at")
+    __slots__ = ("allowed", "bad", "burst", "filled", "greet_by", "heard_at", "inflight", "lang",
+                 "member", "phase", "pinged_at", "rate", "tokens", "typed_at")
 
     def __init__(self, limits: Limits = Limits(), now: float = 0.0) -> None:
         self.phase = Phase.GREETING
+        self.greet_by = now + limits.hello_within
         self.heard_at = now  # the last frame, ping or pong from the member
         self.pinged_at: float | None = None  # our ping not yet answered
         self.member: str | None = None
@@ -100,7 +109,7 @@ class Session:
             if type(frame) is protocol.Send:
                 # The text's rules, and the send rate, here in line: this runs
                 # for every chat message (ARCHITECTURE.md counts the calls).
-                text = frame.text.strip()
+                text = clean(frame.text)
                 if not text or len(text) > protocol.MAX_TEXT:
                     return self.refuse(ProtocolError(
                         Code.TEXT_TOO_LONG if text else Code.TEXT_EMPTY), frame)
@@ -112,6 +121,8 @@ class Session:
                 self.allowed = tokens >= 1
                 self.tokens = tokens - 1 if self.allowed else tokens
                 return frame
+            if type(frame) is protocol.Resume and not self.charge(now, RESUME_COST):
+                return self.refuse(ProtocolError(Code.RATE_LIMITED), frame)
             if type(frame) is protocol.Hello:
                 return self.refuse(ProtocolError(Code.ALREADY_WELCOMED))
             return frame
@@ -129,16 +140,31 @@ class Session:
         """A ping or a pong from the member: they are there."""
         self.heard_at, self.pinged_at = now, None
 
-    def liveness(self, now: float, every: float) -> Literal["ping", "hang up"] | None:
-        """What the heartbeat asks for now: a ping, giving up on a silent member, or nothing."""
+    def liveness(self, now: float, every: float) -> Literal["ping", "hang up"] | Reply | None:
+        """What the heartbeat asks for now: a ping, giving up on a silent member, closing
+        a connection that never said hello (a Reply), or nothing."""
         if self.phase is Phase.DONE:
             return None
+        if self.phase is Phase.GREETING and now >= self.greet_by:
+            self.phase = Phase.DONE
+            return Reply(protocol.error_frame(ProtocolError(Code.HELLO_TIMEOUT)),
+                         (POLICY_VIOLATION, "no hello in time"))
         if self.pinged_at is not None:
             return "hang up" if now - self.pinged_at >= every / 2 else None
         if now - self.heard_at >= every:
             self.pinged_at = now
             return "ping"
         return None
+
+    def charge(self, now: float, cost: float) -> bool:
+        """Take `cost` from the send budget, if it holds that much."""
+        tokens = min(self.burst, self.tokens + (now - self.filled) * self.rate)
+        self.filled = now
+        if tokens < cost:
+            self.tokens = tokens
+            return False
+        self.tokens = tokens - cost
+        return True
 
     def welcome(self, member: str) -> None:
         """The node accepted the hello: this connection now speaks for `member`."""

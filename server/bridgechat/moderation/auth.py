@@ -23,13 +23,15 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from bridgechat.moderation.lanes import SlowLanes
 from bridgechat.moderation.passwords import Busy, Passwords, normal_username
 from bridgechat.moderation.throttle import LoginLimits
 from bridgechat.node import Node
 from bridgechat.privacy.addresses import AddressHasher
 from bridgechat.settings import Settings
 from bridgechat.store import hash_token
-from bridgechat.web.keys import NODE, SETTINGS
+from bridgechat.store.moderation import AuditEntry
+from bridgechat.web.keys import GATE, NODE, SETTINGS
 from bridgechat.web.origin import origin_allowed
 
 log = logging.getLogger("bridgechat.moderation")
@@ -71,7 +73,33 @@ async def read_json(request: web.Request) -> dict[str, Any]:
         raise problem(400, "bad_json", "The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise problem(400, "bad_request", "The request body must be a JSON object.")
+    if not storable(body):
+        raise problem(400, "bad_text", "Some text in this request cannot be stored: it holds "
+                                       "a broken character (a lone surrogate) or NUL.")
     return body
+
+
+def storable(body: object) -> bool:
+    """No text in a decoded body holds a lone surrogate (valid as a JSON escape, but not
+    UTF-8) or NUL (which PostgreSQL refuses): checked before anything is done, so an
+    action cannot happen and then fail to reach the audit log. Iterative: a deep body
+    cannot exhaust the stack here."""
+    stack = [body]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return False
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 def note_of(body: dict[str, Any], required: bool) -> str | None:
@@ -104,9 +132,12 @@ class Auth:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.passwords = Passwords()
+        self.passwords = Passwords(settings.login_hash_workers, settings.login_hash_queue)
         self.addresses = AddressHasher()
-        self.limits = LoginLimits()
+        self.limits = LoginLimits(settings.login_name_attempts, settings.login_address_attempts,
+                                  settings.login_window, settings.login_tracked)
+        self.lanes = SlowLanes(settings.login_name_delay, settings.login_name_queue,
+                               settings.login_slow_queue)
         self._node: Node | None = None
         # Called with a session's token hash when it ends (live.py closes its sockets).
         self.on_end: list[Callable[[str], None]] = []
@@ -150,7 +181,15 @@ class Auth:
         return None if got is None else Account(got[0], got[1], token_hash, got[2])
 
     async def audit(self, who: str, action: str, target: str, note: str | None = None) -> None:
+        """Write an entry on its own: for an action held only in memory, written before
+        the action (which does not happen if this fails)."""
         await self.node.db(self.node.store.audit, who, action, target, note, time.time())
+
+    @staticmethod
+    def entry(who: str, action: str, target: str, note: str | None = None) -> AuditEntry:
+        """An entry for a store method to write in the same transaction as its action."""
+        return AuditEntry(at=time.time(), moderator=who, action=action, target=target,
+                          note=note)
 
     def set_cookie(self, request: web.Request, resp: web.StreamResponse, token: str) -> None:
         tls = self.over_tls(request)
@@ -208,31 +247,37 @@ async def login(request: web.Request) -> web.Response:
         raise problem(400, "bad_request", "Send a username and a password, both as text.")
     name = normal_username(name)[:64]
     now = time.time()
-    address = auth.addresses.hash(request.remote or "", now)
-    wait = auth.limits.retry_after(name, address, now)
+    # Behind a proxy, the address it forwarded (--trusted-proxy), as for members.
+    address = auth.addresses.hash(request.app[GATE].address_of(request), now)
+    wait = auth.limits.retry_after(address, now)
     if wait > 0:
-        raise problem(429, "rate_limited", "Too many sign-in attempts. Wait a few minutes and "
-                      "try again.", headers={"Retry-After": str(int(wait) + 1)})
-    auth.limits.attempt(name, address, now)
+        raise problem(429, "rate_limited", "Too many sign-in attempts from here. Wait a few "
+                      "minutes and try again.", headers={"Retry-After": str(int(wait) + 1)})
+    attempt = auth.limits.attempt(name, address, now)
     node = auth.node
     account = await node.db(node.store.moderator, name)
+    stored, password = (account.password_hash if account else None), password[:4096]
     try:
-        ok, rehash = await auth.passwords.check(account.password_hash if account else None,
-                                                password[:4096])
+        if attempt.slow:  # many attempts at this name: its checks wait their turn, one by one
+            ok, rehash = await auth.lanes.run(
+                name, attempt.rank, lambda: auth.passwords.check(stored, password, False))
+        else:
+            ok, rehash = await auth.passwords.check(stored, password)
     except Busy:
+        auth.limits.take_back(attempt)  # never checked: it uses no attempt
         raise problem(503, "busy", "The server is busy checking other sign-ins. Try again "
                       "in a moment.", headers={"Retry-After": "2"}) from None
     if not ok or account is None:
         raise problem(401, "bad_credentials", "That username and password do not match.")
-    auth.limits.succeeded(name, address)
+    auth.limits.take_back(attempt)
     if rehash:
         # Stronger parameters than this hash was made with: replace it while we have the password.
         with contextlib.suppress(Busy):
             await node.db(node.store.set_password_hash, name, await auth.passwords.hash(password))
     token = secrets.token_urlsafe(32)
     expires = now + settings.moderator_session
-    await node.db(node.store.create_session, hash_token(token), name, now, expires)
-    await auth.audit(name, "login", f"moderator:{name}")
+    await node.db(node.store.create_session, hash_token(token), name, now, expires,
+                  auth.entry(name, "login", f"moderator:{name}"))
     log.info("moderator signed in", extra={"what": account.role})
     resp = web.json_response({"csrf": csrf_for(token), "username": name, "role": account.role,
                               "expires": min(expires, now + settings.moderator_idle)})
@@ -244,8 +289,8 @@ async def login(request: web.Request) -> web.Response:
 @guarded()
 async def logout(request: web.Request, who: Account) -> web.Response:
     auth = request.app[AUTH]
-    await auth.node.db(auth.node.store.end_session, who.token_hash)
-    await auth.audit(who.username, "logout", f"moderator:{who.username}")
+    await auth.node.db(auth.node.store.end_session, who.token_hash,
+                       auth.entry(who.username, "logout", f"moderator:{who.username}"))
     for fn in auth.on_end:
         fn(who.token_hash)
     resp = web.Response(status=204)

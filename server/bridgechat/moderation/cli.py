@@ -3,7 +3,7 @@
 The password comes from standard input, one line, the newline not part of
 it, so it never shows in a process list or a shell history; from a
 terminal it is asked for without echo. Each account change lands in the
-audit log as done by "command line".
+audit log as done by "command line", in the same transaction as the change.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from bridgechat.moderation.passwords import (
     username_problem,
 )
 from bridgechat.store import Store, sqlite_url
+from bridgechat.store.moderation import AuditEntry
 
 OPERATOR = "command line"
 
@@ -53,12 +54,13 @@ def _add(args: argparse.Namespace) -> int:
         return 1
     store = open_store(args)
     try:
-        if not store.add_moderator(name, args.role, hash_password(password), time.time()):
+        entry = AuditEntry(at=time.time(), moderator=OPERATOR, action="moderator.add",
+                           target=f"moderator:{name}", note=f"role {args.role}")
+        if not store.add_moderator(name, args.role, hash_password(password), time.time(),
+                                   entry):
             print(f"A moderator named {name} already exists; remove it first to replace it.",
                   file=sys.stderr)
             return 1
-        store.audit(OPERATOR, "moderator.add", f"moderator:{name}", f"role {args.role}",
-                    time.time())
     finally:
         store.close()
     print(f"Added {args.role} {name}. They can sign in at /moderate.html.")
@@ -69,10 +71,11 @@ def _remove(args: argparse.Namespace) -> int:
     name = normal_username(args.name)
     store = open_store(args)
     try:
-        if not store.remove_moderator(name):
+        entry = AuditEntry(at=time.time(), moderator=OPERATOR, action="moderator.remove",
+                           target=f"moderator:{name}")
+        if not store.remove_moderator(name, entry):
             print(f"There is no moderator named {name}.", file=sys.stderr)
             return 1
-        store.audit(OPERATOR, "moderator.remove", f"moderator:{name}", None, time.time())
     finally:
         store.close()
     print(f"Removed {name}; their open sessions end within a few seconds.")

@@ -79,8 +79,8 @@ async def create_invite(request: web.Request, who: Account) -> web.Response:
     code = new_code()
     inv = InviteCode(id=secrets.token_urlsafe(8), code_hash=hash_code(code), label=label.strip(),
                      max_uses=max_uses, created=time.time(), created_by=who.username)
-    await auth.node.db(auth.node.store.add_invite, inv)
-    await auth.audit(who.username, "invite.create", f"invite:{inv.id}", inv.label or None)
+    await auth.node.db(auth.node.store.add_invite, inv, auth.entry(
+        who.username, "invite.create", f"invite:{inv.id}", inv.label or None))
     # The only time the code itself is shown: it is not kept.
     return web.json_response({**_public(inv), "code": code}, status=201)
 
@@ -90,9 +90,10 @@ async def revoke_invite(request: web.Request, who: Account) -> web.Response:
     auth = request.app[AUTH]
     note = note_of(await read_json(request), required=False)
     invite_id = request.match_info["id"]
-    if not await auth.node.db(auth.node.store.revoke_invite, invite_id):
+    if not await auth.node.db(auth.node.store.revoke_invite, invite_id,
+                              auth.entry(who.username, "invite.revoke", f"invite:{invite_id}",
+                                         note)):
         raise problem(404, "unknown_invite", "There is no such live invite code.")
-    await auth.audit(who.username, "invite.revoke", f"invite:{invite_id}", note)
     return web.Response(status=204)
 
 

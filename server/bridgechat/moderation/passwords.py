@@ -84,8 +84,8 @@ class Passwords:
         # Checked against when a username is unknown, so the answer takes as long.
         self._dummy = HASHER.hash("not a password of anyone")
 
-    async def _run(self, fn: Callable[..., T], *args: str) -> T:
-        if self._inside >= self._limit:
+    async def _run(self, fn: Callable[..., T], *args: str, bounded: bool = True) -> T:
+        if bounded and self._inside >= self._limit:
             raise Busy()
         self._inside += 1
         try:
@@ -98,9 +98,13 @@ class Passwords:
     async def hash(self, password: str) -> str:
         return await self._run(HASHER.hash, password)
 
-    async def check(self, stored: str | None, password: str) -> tuple[bool, bool]:
-        """(matches, needs rehash); with no stored hash, spends the same time and fails."""
-        ok, rehash = await self._run(check, stored or self._dummy, password)
+    async def check(self, stored: str | None, password: str,
+                    bounded: bool = True) -> tuple[bool, bool]:
+        """(matches, needs rehash); with no stored hash, spends the same time and fails.
+
+        bounded False: the check waits for a thread however many already do (for checks
+        from the slow lanes, which have a bound of their own)."""
+        ok, rehash = await self._run(check, stored or self._dummy, password, bounded=bounded)
         return ok and stored is not None, rehash
 
     def close(self) -> None:

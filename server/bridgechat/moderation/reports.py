@@ -31,7 +31,7 @@ from bridgechat.core.protocol import iso
 from bridgechat.node import Node
 from bridgechat.node.parts import ReportDraft
 from bridgechat.settings import Settings
-from bridgechat.store.moderation import ReportRow
+from bridgechat.store.moderation import AuditEntry, ReportRow
 
 log = logging.getLogger("bridgechat.moderation")
 
@@ -188,9 +188,13 @@ class Desk:
                        "at": iso(row.resolved_at or row.created)})
         return out
 
-    async def resolve(self, report_id: str, action: str, by: str,
-                      days: float | None) -> str | None:
-        """Apply the action; None if done, else a stable code for what stood in the way."""
+    async def resolve(self, report_id: str, action: str, by: str, days: float | None,
+                      audit: AuditEntry | None = None) -> str | None:
+        """Apply the action; None if done, else a stable code for what stood in the way.
+
+        The report is marked resolved and its audit entry written in one transaction,
+        before the warning or suspension is carried out: if the entry cannot be
+        written, the report stays open and nobody is warned or suspended."""
         row = await self.node.db(self.node.store.report, report_id)
         if row is None:
             return "unknown_report"
@@ -199,7 +203,7 @@ class Desk:
             return "nothing_verified"
         # Marked resolved first, in one statement: two moderators cannot both act on it.
         if not await self.node.db(self.node.store.close_report, report_id, action, by,
-                                 time.time()):
+                                 time.time(), audit):
             return "already_resolved"
         if action == "warn":
             for member in authors:

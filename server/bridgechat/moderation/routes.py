@@ -4,7 +4,10 @@ Every handler is `guarded`: a state-changing request is refused with 403
 unless it carries the CSRF token, before anything else is looked at; then
 the session (401) and the role (403) are checked. Every action that
 changes something lands once in the audit log with who, what, target, when
-and the note the moderator gave.
+and the note the moderator gave: in the same transaction as the action when
+the action is a database write, or written first when the action is held
+only in memory (pausing a prompt, ending a room), so that no action happens
+without its entry (docs/moderation.md, "Audit log").
 """
 
 from __future__ import annotations
@@ -68,16 +71,16 @@ async def resolve_report(request: web.Request, who: Account) -> web.Response:
         raise problem(400, "bad_days", f"days is a number above 0 and at most {MAX_DAYS:.0f}, "
                                        "or absent to suspend indefinitely.")
     report_id = request.match_info["id"]
+    what = f"report.{action}" + (f" {days:g}d" if action == "suspend" and days else "")
+    entry = request.app[AUTH].entry(who.username, what, f"report:{report_id}", note)
     try:
         trouble = await request.app[DESK].resolve(report_id, str(action), who.username,
-                                                  None if days is None else float(days))
+                                                  None if days is None else float(days), entry)
     except ReportKeyError as exc:
         raise problem(409, "wrong_key", str(exc)) from None
     if trouble is not None:
         status, words = RESOLVE_PROBLEMS[trouble]
         raise problem(status, trouble, words)
-    what = f"report.{action}" + (f" {days:g}d" if action == "suspend" and days else "")
-    await request.app[AUTH].audit(who.username, what, f"report:{report_id}", note)
     return web.json_response({"id": report_id, "status": "resolved", "action": action})
 
 
@@ -113,9 +116,9 @@ async def add_prompt(request: web.Request, who: Account) -> web.Response:
     if not isinstance(lang, str) or not LANG_TAG.match(lang) or len(lang) > 35:
         raise problem(400, "bad_language", "lang is a language tag such as en or pt-BR.")
     note = note_of(body, required=False)
-    node = request.app[AUTH].node
-    await node.desk.set_prompt(Prompt(pid, text.strip(), lang), True)
-    await request.app[AUTH].audit(who.username, "prompt.add", f"prompt:{pid}", note)
+    auth = request.app[AUTH]
+    await auth.node.desk.set_prompt(Prompt(pid, text.strip(), lang), True,
+                                    auth.entry(who.username, "prompt.add", f"prompt:{pid}", note))
     prompts_changed(request)
     return web.json_response({"id": pid, "text": text.strip(), "lang": lang}, status=201)
 
@@ -128,12 +131,15 @@ async def _prompt_action(request: web.Request, who: Account, action: str) -> web
     prompt = node.catalog.prompts.get(pid)
     if prompt is None:
         raise problem(404, "unknown_prompt", "There is no active prompt with that id.")
+    auth = request.app[AUTH]
     if action == "retire":
-        await node.desk.set_prompt(prompt, False)
+        await node.desk.set_prompt(prompt, False, auth.entry(who.username, "prompt.retire",
+                                                             f"prompt:{pid}", note))
         node.desk.pause_prompt(pid, False)
     else:
+        # Held in memory only: the entry is written first, and the pause follows it.
+        await auth.audit(who.username, f"prompt.{action}", f"prompt:{pid}", note)
         node.desk.pause_prompt(pid, action == "pause")
-    await request.app[AUTH].audit(who.username, f"prompt.{action}", f"prompt:{pid}", note)
     prompts_changed(request)
     return web.Response(status=204)
 
@@ -158,9 +164,14 @@ async def end_room(request: web.Request, who: Account) -> web.Response:
     body = await read_json(request)
     note = note_of(body, required=False)
     room_id = request.match_info["id"]
-    if not await request.app[AUTH].node.life.end(room_id, "moderator"):
+    auth = request.app[AUTH]
+    # The room lives in the broker, not the database: the entry is written first, and the
+    # room is ended only once it is stored (a room that closed in between stays closed).
+    if not await auth.node.desk.live_room(room_id):
         raise problem(404, "unknown_room", "There is no live room with that id.")
-    await request.app[AUTH].audit(who.username, "room.end", f"room:{room_id}", note)
+    await auth.audit(who.username, "room.end", f"room:{room_id}", note)
+    if not await auth.node.life.end(room_id, "moderator"):
+        raise problem(404, "unknown_room", "There is no live room with that id.")
     return web.Response(status=204)
 
 

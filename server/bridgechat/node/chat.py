@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
-from bridgechat.core import protocol
+from bridgechat.core import extension, protocol
 from bridgechat.core.protocol import Code, ProtocolError
 from bridgechat.core.room import GONE, Accepted, Room, RoomMeta
 from bridgechat.node.lifecycle import RoomLife
@@ -27,6 +28,8 @@ class Chat:
         self.links = links
         self.rooms = shared.broker.rooms
         self.life = life
+        # Bound once: a relayed message costs one counter increment, nothing more.
+        self.relayed = shared.metrics.relayed.inc
 
     async def room(self, room_id: str) -> Room:
         room = await self.rooms.room(room_id)
@@ -48,8 +51,9 @@ class Chat:
         except BaseException:
             session.send_failed(allowed)
             raise
+        relayed = self.relayed
         if type(got) is Accepted:
-            acked(link, f, allowed, got)
+            acked(link, f, allowed, got, relayed)
             return
         session.inflight += 1
         assert isinstance(got, asyncio.Future)
@@ -60,10 +64,10 @@ class Chat:
                 return
             exc = fut.exception()
             if exc is None:
-                acked(link, f, allowed, fut.result())
+                acked(link, f, allowed, fut.result(), relayed)
             else:
                 session.send_failed(allowed)
-                link.refuse(f, exc)
+                self.shared.metrics.refused(link.refuse(f, exc))
 
         got.add_done_callback(answered)
 
@@ -79,12 +83,13 @@ class Chat:
         seat = room.seats.get(member)
         if seat is None or seat.state is GONE:
             raise ProtocolError(Code.NOT_IN_ROOM)
-        said, complete = await self.rooms.replay(room.id, f.after)
-        for s in said:
+        said, complete = await self.rooms.replay(room.id, f.after, protocol.RESUME_PAGE + 1)
+        more = len(said) > protocol.RESUME_PAGE
+        for s in said[:protocol.RESUME_PAGE]:
             self.links.hear((member,), s)
         if not said and room.seq > f.after:
             complete = False
-        link.send(protocol.Resumed(room=room.id, seq=room.seq, complete=complete))
+        link.send(protocol.Resumed(room=room.id, seq=room.seq, complete=complete, more=more))
 
     async def leave(self, link: Link, member: str, f: protocol.Leave) -> None:
         now = time.time()
@@ -121,6 +126,23 @@ class Chat:
             await sink(record, f.common_ground, f.again)
         link.send(protocol.Thanks())
 
+    async def extend(self, link: Link, member: str, f: protocol.Extend) -> None:
+        """Ask for more time, or take the ask back; all agreed: the room's end moves
+        (core/extension.py has the rules)."""
+        room = await self.room(f.room)
+        room.seat(member)
+        now = time.time()
+        got = await self.rooms.change_meta(
+            room.id, lambda meta: extension.vote(room, meta, member, f.agree, now))
+        seated = [s.member for s in room.seated()]
+        if got.ends_at is not None:
+            await self.shared.publish(seated, extension.Extended(
+                room=room.id, ends_at=protocol.iso(got.ends_at)))
+            return
+        told = [m for m in seated if got.changed or m == member]
+        await self.shared.publish(told, extension.ExtendOut(
+            room=room.id, agree=f.agree, from_=room.seats[member].alias))
+
     async def report(self, link: Link, member: str, f: protocol.Report) -> None:
         room = await self.room(f.room)
         if not room.has_member(member):
@@ -153,7 +175,11 @@ class Chat:
         return tuple(kept[k] for k in sorted(kept))
 
 
-def acked(link: Link, f: protocol.Send, allowed: bool, got: Accepted) -> None:
-    """A chat message has its number: the sender's `ack` (a resend's token comes back)."""
+def acked(link: Link, f: protocol.Send, allowed: bool, got: Accepted,
+          relayed: Callable[[], None]) -> None:
+    """A chat message has its number: the sender's `ack` (a resend's token comes back);
+    a fresh one is counted as relayed."""
     link.session.sent(allowed, got.fresh)
     link.send(protocol.Ack(id=f.id, seq=got.seq, ts=got.ts))
+    if got.fresh:
+        relayed()

@@ -10,6 +10,7 @@ import time
 from bridgechat.core import protocol
 from bridgechat.core.deck import Prompt
 from bridgechat.node.parts import QueueEntry, Shared
+from bridgechat.store.moderation import AuditEntry
 
 
 class ModeratorActions:
@@ -29,9 +30,16 @@ class ModeratorActions:
     async def warn(self, member: str, message: str) -> None:
         await self.shared.publish([member], protocol.Notice(level="warning", message=message))
 
-    async def set_prompt(self, prompt: Prompt, active: bool) -> None:
-        """Add, change, or retire (active False) a prompt."""
-        await self.shared.db(self.shared.store.set_prompt, prompt, active)
+    async def live_room(self, room_id: str) -> bool:
+        """Whether the room is open (one a moderator may end)."""
+        room = await self.shared.broker.rooms.room(room_id)
+        return room is not None and not room.closed
+
+    async def set_prompt(self, prompt: Prompt, active: bool,
+                         audit: AuditEntry | None = None) -> None:
+        """Add, change, or retire (active False) a prompt; its audit entry is stored in the
+        same transaction, and the node's catalog changes only once both are."""
+        await self.shared.db(self.shared.store.set_prompt, prompt, active, audit)
         if active:
             self.shared.catalog.prompts[prompt.id] = prompt
         else:

@@ -42,11 +42,13 @@ class Conn(Protocol):
 class Link:
     """A connection: its session (the rules) and its socket (the I/O)."""
 
-    __slots__ = ("conn", "session", "settled", "ticket")
+    __slots__ = ("conn", "origin", "session", "settled", "ticket")
 
-    def __init__(self, session: Session, conn: Conn) -> None:
+    def __init__(self, session: Session, conn: Conn, origin: str = "") -> None:
         self.session = session
         self.conn = conn
+        # The keyed hash of the member's address (privacy/addresses.py), for limits.
+        self.origin = origin
         # The waiting ticket this connection put in the pool, withdrawn when it closes.
         self.ticket: Ticket | None = None
         # Set while a frame waits for the chat messages begun before it.
@@ -55,13 +57,15 @@ class Link:
     def send(self, frame: protocol.ServerFrame) -> None:
         self.conn.push(protocol.encode(frame))
 
-    def refuse(self, frame: protocol.ClientFrame, exc: BaseException) -> None:
+    def refuse(self, frame: protocol.ClientFrame, exc: BaseException) -> Code:
         """Answer a refused frame with its `error`; an unexpected failure is logged (the
-        frame's type only: the frame may hold a member's words) and says internal_error."""
+        frame's type only: the frame may hold a member's words) and says internal_error.
+        Returns the code sent (for the metrics)."""
         if not isinstance(exc, ProtocolError):
             log.error("handler failed", exc_info=exc, extra={"frame": type(frame).__name__})
             exc = ProtocolError(Code.INTERNAL_ERROR)
         self.conn.push(self.session.refuse(exc, frame).frame)
+        return exc.code
 
     def one_answered(self) -> None:
         """A chat message begun on this connection has its answer."""

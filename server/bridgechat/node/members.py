@@ -11,6 +11,7 @@ import secrets
 import time
 
 from bridgechat.core import protocol
+from bridgechat.core.limits import PerKey
 from bridgechat.core.protocol import Code, ProtocolError
 from bridgechat.core.room import GONE
 from bridgechat.node.lifecycle import RoomLife
@@ -18,6 +19,9 @@ from bridgechat.node.links import Link, Links
 from bridgechat.node.parts import Shared, today
 from bridgechat.node.queue import WaitingQueue
 from bridgechat.store import hash_token
+
+NEWCOMERS = ("Too many new members came from your network in the last hour. If you have "
+             "been here before, come back on the same browser; otherwise try again later.")
 
 
 class Members:
@@ -27,12 +31,17 @@ class Members:
         self.life = life
         self.links = links
         self.queue = queue
+        # A hello without a token writes a row kept for a year: one address may make
+        # only so many an hour (a library's or school's newcomers fit; a script does not).
+        self.newcomers = PerKey(shared.settings.new_members_per_hour, 3600.0)
 
     async def hello(self, link: Link, f: protocol.Hello) -> None:
         """Welcome a new member, or one coming back with their token (to their rooms)."""
         shared, store, session = self.shared, self.shared.store, link.session
         token: str | None = None
         if f.token is None:
+            if not self.newcomers.allow(link.origin, time.monotonic()):
+                raise ProtocolError(Code.RATE_LIMITED, NEWCOMERS)
             member, token = secrets.token_urlsafe(18), secrets.token_urlsafe(32)
             await shared.db(store.create_member, member, hash_token(token), today())
         else:

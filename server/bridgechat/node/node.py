@@ -27,6 +27,7 @@ from bridgechat.core import protocol
 from bridgechat.core.deck import Deck
 from bridgechat.core.franking import KEY_BYTES, FrankingKeys
 from bridgechat.core.session import Limits, Reply, Session
+from bridgechat.metrics.meters import NodeMetrics
 from bridgechat.node.chat import Chat
 from bridgechat.node.desk import ModeratorActions
 from bridgechat.node.lifecycle import RoomLife
@@ -43,21 +44,24 @@ Handler = Callable[[Link, str, Any], Awaitable[None]]
 class Node:
     def __init__(self, settings: Settings, store: Store, broker: Broker, deck: Deck,
                  node_id: str | None = None) -> None:
+        self.metrics = metrics = NodeMetrics()
         self.shared = shared = Shared(
             id=node_id or secrets.token_hex(6), settings=settings, store=store,
-            db=StoreThread(), broker=broker, deck=deck, catalog=Catalog(deck),
-            keys=FrankingKeys(), hooks=Hooks(), rng=random.Random(),
+            db=StoreThread(metrics.database.observe), broker=broker, deck=deck,
+            catalog=Catalog(deck), keys=FrankingKeys(), hooks=Hooks(), rng=random.Random(),
             policy=matching.Policy(bridge_wait=settings.bridge_wait,
-                                   max_wait=settings.max_wait, stuck_after=settings.stuck_after))
+                                   max_wait=settings.max_wait, stuck_after=settings.stuck_after),
+            metrics=metrics)
         # The adapters and shared state, named here for the moderation and privacy packages.
         self.id, self.settings, self.store, self.db = shared.id, settings, store, shared.db
         self.broker, self.deck, self.keys = broker, deck, shared.keys
         self.hooks, self.catalog = shared.hooks, shared.catalog
         self.limits = Limits(settings.send_rate, settings.send_burst,
-                             settings.bad_frames_per_minute)
+                             settings.bad_frames_per_minute, settings.hello_timeout)
         self.links = Links(shared.keys)
         # Every open connection here, welcomed or not (for the heartbeat's sweep).
         self.connections: set[Link] = set()
+        metrics.read_connections(self.connections.__len__)
         self.life = RoomLife(shared)
         self.chat = Chat(shared, self.life, self.links)
         self.queue = WaitingQueue(shared, self.life, self.links)
@@ -72,12 +76,14 @@ class Node:
             protocol.Block: self.chat.block,
             protocol.Feedback: self.chat.feedback,
             protocol.Report: self.chat.report,
+            protocol.Extend: self.chat.extend,
         }
 
     # -- a member's connection ------------------------------------------------
 
-    def connect(self, conn: Conn) -> Link:
-        link = Link(Session(self.limits, time.monotonic()), conn)
+    def connect(self, conn: Conn, origin: str = "") -> Link:
+        """A new connection; `origin` is its address's keyed hash (never the address)."""
+        link = Link(Session(self.limits, time.monotonic()), conn, origin)
         self.connections.add(link)
         return link
 
@@ -90,6 +96,8 @@ class Node:
                 link.conn.ping()
             elif due == "hang up":
                 link.conn.hang_up()
+            elif due is not None:
+                self.answer(link, due)
 
     def receive(self, link: Link, data: str | bytes) -> Awaitable[None] | None:
         """A frame read from the member's socket. Returns what the caller must await
@@ -99,17 +107,22 @@ class Node:
         if got is None:
             return None
         if isinstance(got, Reply):
-            link.conn.push(got.frame)
-            if got.close is not None:
-                link.conn.close_soon(*got.close)
+            self.answer(link, got)
             return None
         if isinstance(got, protocol.Send):
             try:
                 self.chat.send(link, session.member or "", got)
             except Exception as exc:
-                link.refuse(got, exc)
+                self.metrics.refused(link.refuse(got, exc))
             return None
         return self.carry_out(link, got)
+
+    def answer(self, link: Link, reply: Reply) -> None:
+        """What the session answered by itself: always an error frame, perhaps a close."""
+        self.metrics.error_frame(reply.frame)
+        link.conn.push(reply.frame)
+        if reply.close is not None:
+            link.conn.close_soon(*reply.close)
 
     async def carry_out(self, link: Link, frame: protocol.ClientFrame) -> None:
         try:
@@ -120,7 +133,7 @@ class Node:
             else:
                 await self.handlers[type(frame)](link, link.session.member or "", frame)
         except Exception as exc:
-            link.refuse(frame, exc)
+            self.metrics.refused(link.refuse(frame, exc))
 
     async def disconnected(self, link: Link) -> None:
         self.connections.discard(link)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,7 @@ from bridgechat.core import protocol
 from bridgechat.core.deck import Deck, Prompt
 from bridgechat.core.franking import FrankingKeys
 from bridgechat.matching import Policy
+from bridgechat.metrics.meters import NodeMetrics
 from bridgechat.settings import Settings
 from bridgechat.store import Store
 
@@ -117,13 +119,21 @@ class Catalog:
 
 
 class StoreThread:
-    """Store calls run on one thread of their own, so the loop never waits on disk."""
+    """Store calls run on one thread of their own, so the loop never waits on disk.
 
-    def __init__(self) -> None:
+    `observe` is told each call's seconds, the wait for the thread included (metrics)."""
+
+    def __init__(self, observe: Callable[[float], None] | None = None) -> None:
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        self.observe = observe
 
     async def __call__(self, fn: Callable[..., T], *args: object) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        began = time.perf_counter()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        finally:
+            if self.observe is not None:
+                self.observe(time.perf_counter() - began)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -144,6 +154,8 @@ class Shared:
     hooks: Hooks
     policy: Policy
     rng: random.Random
+    # This node's meters (metrics/meters.py), exposed when --metrics-listen is set.
+    metrics: NodeMetrics = field(default_factory=NodeMetrics)
     # member -> suspended until (wall clock), as last seen by this node
     suspended: dict[str, float] = field(default_factory=dict)
 

@@ -123,9 +123,12 @@ class WaitingQueue:
                     if (kept := tuple(p for p in t.prompts if p not in paused))]
         if not pool:
             return
+        constraints = await self.constraints(pool)
+        began = time.perf_counter()
         result = matching.match_round(pool, time.time(), shared.deck.dimensions,
-                                      await self.constraints(pool), shared.policy,
+                                      constraints, shared.policy,
                                       seed=shared.rng.randrange(2**32))
+        shared.metrics.round.observe(time.perf_counter() - began)
         for group in result.groups:
             await self.open_room(group)
         await self.announce(pool, result)
@@ -181,6 +184,8 @@ class WaitingQueue:
             ends_at=now + minutes * 60 if minutes > 0 else None)
         rooms = shared.broker.rooms
         await rooms.create_room(room, meta)
+        shared.metrics.matched(group.tickets[0].mode, len(group.divides),
+                               [now - t.since for t in group.tickets])
         if meta.ends_at is not None:
             await rooms.wake_at(room.id, next_stage_at(now, minutes * 60, 0.0))
         pairs = [frozenset((a, b)) for i, a in enumerate(members) for b in members[i + 1:]]

@@ -57,7 +57,7 @@ def add_flags(parser: argparse.ArgumentParser, names: Iterable[str] | None = Non
         else:
             parser.add_argument(o.flag, dest=o.name, type=_flag_type(o), default=None,
                                 action="append" if o.many else "store", help=shown,
-                                metavar=o.name.split("-")[-1].upper() if not o.many else "URL")
+                                metavar=o.name.split("-")[-1].upper())
 
 
 def _flag_type(o: Option) -> Any:

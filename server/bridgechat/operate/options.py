@@ -9,6 +9,7 @@ place for each number.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,6 +81,13 @@ def listen(value: str) -> str:
 
 def origin(value: str) -> str:
     return value.strip().rstrip("/").lower()
+
+
+def network(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError:
+        raise OptionError(f"must be an IP address or network, not {value!r}") from None
 
 
 def loop(value: str) -> str:
@@ -170,12 +178,37 @@ OPTIONS: tuple[Option, ...] = (
        "slow"),
     _o("max_connections", whole, "open member connections this node accepts; more are "
        "refused with 503 (keep the open-file limit above it)"),
+    _o("connections_per_address", whole, "open member connections from one address (by "
+       "keyed hash); more are closed with 1013"),
+    _o("handshakes_per_minute", whole, "new member connections a minute from one address, "
+       "after a burst of connections-per-address"),
+    _o("new_members_per_hour", whole, "new members (hello without a token) an hour from one "
+       "address"),
+    _o("trusted_proxies", network, "a reverse proxy (address or network) whose "
+       "X-Forwarded-For is believed (repeatable)", many=True, called="trusted-proxy"),
     _o("heartbeat", positive, "seconds of silence before a member is pinged; no pong "
        "within half of that drops them"),
+    _o("hello_timeout", positive, "seconds a new connection has to say hello before it is "
+       "closed (checked with the heartbeat, every quarter of it)"),
     _o("require_invite", text, "members need an invite code to join", switch=True),
     _o("report_key_file", text, "file with the key that seals reports (default: env "
        "BRIDGECHAT_REPORT_KEY, else DATA_DIR/report.key, made once)", path=True),
     _o("moderator_idle", positive, "seconds of inactivity that end a moderator's session"),
+    _o("login_window", positive, "seconds over which moderator sign-in attempts are counted"),
+    _o("login_address_attempts", whole, "sign-in attempts from one address in the window; "
+       "more get 429"),
+    _o("login_name_attempts", whole, "sign-in attempts for one username in the window before "
+       "its password checks slow down (never a lockout)"),
+    _o("login_name_delay", not_negative, "seconds each password check waits, one at a time "
+       "per username, once the username is past its attempts"),
+    _o("login_name_queue", whole, "sign-ins that may wait in one username's slow lane; more "
+       "get 503 busy"),
+    _o("login_slow_queue", whole, "sign-ins that may wait in all slow lanes together"),
+    _o("login_tracked", whole, "usernames, and addresses, the sign-in limits keep track of; "
+       "past that, newcomers go to the slow lane"),
+    _o("login_hash_workers", whole, "threads that check moderator passwords"),
+    _o("login_hash_queue", whole, "password checks that may wait for a thread; more get 503 "
+       "busy"),
     _o("member_retention", positive, "delete members not seen for this many days",
        scale=86400.0),
     _o("report_retention", positive, "delete reports this many days after they were "

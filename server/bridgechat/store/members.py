@@ -10,6 +10,7 @@ from sqlmodel import Field, Session, SQLModel, col, or_, select
 
 from bridgechat.core.deck import Prompt
 from bridgechat.store.base import StoreBase
+from bridgechat.store.moderation import AuditEntry
 
 
 class Member(SQLModel, table=True):
@@ -136,10 +137,13 @@ class MemberStore(StoreBase):
             rows = s.exec(select(PromptRow).where(col(PromptRow.active))).all()
             return [Prompt(r.id, r.text, r.lang) for r in rows]
 
-    def set_prompt(self, prompt: Prompt, active: bool) -> None:
-        """Add a prompt, or change its text or whether members can choose it."""
+    def set_prompt(self, prompt: Prompt, active: bool, audit: AuditEntry | None = None) -> None:
+        """Add a prompt, or change its text or whether members can choose it; with the
+        moderator's audit entry in the same transaction."""
         with Session(self.engine) as s:
             row = s.get(PromptRow, prompt.id) or PromptRow(id=prompt.id, text=prompt.text)
             row.text, row.lang, row.active = prompt.text, prompt.lang, active
             s.add(row)
+            if audit is not None:
+                s.add(audit)
             s.commit()

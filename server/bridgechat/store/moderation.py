@@ -4,7 +4,9 @@ Nothing here is a secret in the clear: passwords are argon2id hashes,
 session tokens and invite codes are SHA-256 hashes of 256- and 80-bit
 random values, and a report's evidence is sealed (AES-GCM) before it gets
 here. The audit table refuses UPDATE and DELETE in the database itself, so
-the log stays append-only even for code that forgets the rule.
+the log stays append-only even for code that forgets the rule. A method that
+carries out an action takes its `audit` entry and writes it in the same
+transaction: the action and its entry are stored together or not at all.
 """
 
 from __future__ import annotations
@@ -87,17 +89,20 @@ class ModerationStore(StoreBase):
 
     # -- accounts -------------------------------------------------------------
 
-    def add_moderator(self, username: str, role: str, password_hash: str, now: float) -> bool:
+    def add_moderator(self, username: str, role: str, password_hash: str, now: float,
+                      audit: AuditEntry | None = None) -> bool:
         """False when the name is taken."""
         with Session(self.engine) as s:
             if s.get(Moderator, username) is not None:
                 return False
             s.add(Moderator(username=username, role=role, password_hash=password_hash,
                             created=now))
+            if audit is not None:
+                s.add(audit)
             s.commit()
             return True
 
-    def remove_moderator(self, username: str) -> bool:
+    def remove_moderator(self, username: str, audit: AuditEntry | None = None) -> bool:
         """Delete the account and every session it holds."""
         with Session(self.engine) as s:
             m = s.get(Moderator, username)
@@ -107,6 +112,8 @@ class ModerationStore(StoreBase):
                     ModeratorSession.username == username)).all():
                 s.delete(sess)
             s.delete(m)
+            if audit is not None:
+                s.add(audit)
             s.commit()
             return True
 
@@ -129,10 +136,13 @@ class ModerationStore(StoreBase):
 
     # -- sessions -------------------------------------------------------------
 
-    def create_session(self, token_hash: str, username: str, now: float, expires: float) -> None:
+    def create_session(self, token_hash: str, username: str, now: float, expires: float,
+                       audit: AuditEntry | None = None) -> None:
         with Session(self.engine) as s:
             s.add(ModeratorSession(token_hash=token_hash, username=username, created=now,
                                    seen=now, expires=expires))
+            if audit is not None:
+                s.add(audit)
             s.commit()
 
     def session_account(self, token_hash: str, now: float, idle: float,
@@ -154,12 +164,14 @@ class ModerationStore(StoreBase):
                 s.commit()
             return m.username, m.role, min(sess.expires, sess.seen + idle)
 
-    def end_session(self, token_hash: str) -> None:
+    def end_session(self, token_hash: str, audit: AuditEntry | None = None) -> None:
         with Session(self.engine) as s:
             sess = s.get(ModeratorSession, token_hash)
             if sess is not None:
                 s.delete(sess)
-                s.commit()
+            if audit is not None:
+                s.add(audit)
+            s.commit()
 
     def purge_sessions(self, now: float, idle: float) -> int:
         with Session(self.engine) as s:
@@ -196,13 +208,16 @@ class ModerationStore(StoreBase):
             return int(s.exec(select(func.count()).select_from(ReportRow)
                               .where(ReportRow.status == "open")).one())
 
-    def close_report(self, report_id: str, action: str, by: str, now: float) -> bool:
+    def close_report(self, report_id: str, action: str, by: str, now: float,
+                     audit: AuditEntry | None = None) -> bool:
         """Mark an open report resolved; False if it was not open (no double action)."""
         with Session(self.engine) as s:
             done = s.exec(update(ReportRow)
                           .where(col(ReportRow.id) == report_id, col(ReportRow.status) == "open")
                           .values(status="resolved", action=action, resolved_by=by,
                                   resolved_at=now))
+            if done.rowcount and audit is not None:
+                s.add(audit)
             s.commit()
             return bool(done.rowcount)
 
@@ -236,10 +251,12 @@ class ModerationStore(StoreBase):
 
     # -- invites --------------------------------------------------------------
 
-    def add_invite(self, invite: InviteCode) -> None:
+    def add_invite(self, invite: InviteCode, audit: AuditEntry | None = None) -> None:
         # expire_on_commit=False: the caller reads the row after it is stored.
         with Session(self.engine, expire_on_commit=False) as s:
             s.add(invite)
+            if audit is not None:
+                s.add(audit)
             s.commit()
 
     def invites(self) -> list[InviteCode]:
@@ -259,12 +276,14 @@ class ModerationStore(StoreBase):
             s.commit()
             return bool(done.rowcount)
 
-    def revoke_invite(self, invite_id: str) -> bool:
+    def revoke_invite(self, invite_id: str, audit: AuditEntry | None = None) -> bool:
         with Session(self.engine) as s:
             inv = s.get(InviteCode, invite_id)
             if inv is None or inv.revoked:
                 return False
             inv.revoked = True
             s.add(inv)
+            if audit is not None:
+                s.add(audit)
             s.commit()
             return True

@@ -16,13 +16,17 @@ from bridgechat.broker import Broker
 from bridgechat.broker.memory import MemoryBroker
 from bridgechat.deck_file import load_deck
 from bridgechat.jobs import every, stop
+from bridgechat.metrics.listener import LISTENER, open_listener
+from bridgechat.metrics.probes import Probes
 from bridgechat.moderation import setup_moderation
-from bridgechat.node import Node
+from bridgechat.moderation.reports import load_key
+from bridgechat.node import Node, restart
 from bridgechat.privacy.routes import setup_privacy
 from bridgechat.settings import Settings
 from bridgechat.store import Store, sqlite_url
 from bridgechat.web import member as handlers
-from bridgechat.web.keys import NODE, SETTINGS, SOCKETS
+from bridgechat.web.gate import Gate
+from bridgechat.web.keys import GATE, NODE, SETTINGS, SOCKETS
 from bridgechat.web.static import StaticFiles
 
 log = logging.getLogger("bridgechat.app")
@@ -51,6 +55,18 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application()
     app[SETTINGS] = settings
     app[SOCKETS] = set()
+    app[GATE] = Gate(settings)
+
+    async def metrics_listener(app: web.Application) -> AsyncIterator[None]:
+        """/metrics on its own port (off unless asked for): bound first, before anything
+        is created, so a port in use fails the start with nothing left behind."""
+        listener = await open_listener(settings.metrics_listen)
+        if listener is None:
+            yield
+            return
+        app[LISTENER] = listener
+        yield
+        await listener.close()
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -58,7 +74,11 @@ def create_app(settings: Settings) -> web.Application:
         node_id = secrets.token_hex(6)
         broker = make_broker(settings, node_id)
         node = Node(settings, store, broker, load_deck(settings.deck), node_id=node_id)
+        seated = restart.load(broker, settings.data_dir, load_key(settings)) \
+            if isinstance(broker, MemoryBroker) else set()
         await node.start()
+        for member in seated:  # their sockets closed with the old process
+            await node.life.drop_member(member)
         app[NODE] = node
         # Everything loaded so far (the libraries, the deck: some 10^5 objects) lives
         # as long as the process: out of the collector's sight, a full collection
@@ -75,8 +95,15 @@ def create_app(settings: Settings) -> web.Application:
             # A quarter of the interval: a silent member is pinged within 1.25x of it.
             asyncio.create_task(every(settings.heartbeat / 4, heartbeat, "heartbeat")),
         ]
+        listener = app.get(LISTENER)
+        if listener is not None:
+            probes = Probes(node.metrics, broker, redis=settings.redis is not None)
+            listener.serve(node.metrics, probes.refresh)
+            tasks.append(asyncio.create_task(probes.watch()))
         yield
         await stop(tasks)
+        if isinstance(broker, MemoryBroker):
+            restart.save(broker, settings.data_dir, load_key(settings))
         await node.stop()
         store.close()
 
@@ -85,6 +112,7 @@ def create_app(settings: Settings) -> web.Application:
         for ws in tuple(sockets):
             await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
 
+    app.cleanup_ctx.append(metrics_listener)
     app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(going_away)
     app.on_response_prepare.append(handlers.security_headers)

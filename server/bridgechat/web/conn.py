@@ -70,6 +70,21 @@ class WsConn:
         outbox.append((code, reason))
         self.wake()
 
+    def take_close(self) -> tuple[int, str] | None:
+        """The close asked for while this socket's own frame was handled, when nothing
+        waits before it: the reading task then closes, so that aiohttp reads on until the
+        member's close frame. Closed from the writer task while the reader waits, aiohttp
+        closes TCP at once; frames still arriving then make the kernel reset the
+        connection, and the member never reads the error or the close code."""
+        outbox = self.outbox
+        if outbox is None or len(outbox) != 1:
+            return None
+        item = outbox[0]
+        if not isinstance(item, tuple):
+            return None
+        outbox.clear()
+        return item
+
     def ping(self) -> None:
         """The heartbeat's ping, also while a backlog drains: a member reading slowly must
         still get the ping it is asked to answer. It lands between frames: every

@@ -7,7 +7,9 @@ from aiohttp import web
 
 from bridgechat.node import Node
 from bridgechat.settings import Settings
+from bridgechat.web.gate import Gate
 
 NODE = web.AppKey("node", Node)
 SETTINGS = web.AppKey("settings", Settings)
+GATE = web.AppKey("gate", Gate)
 SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("sockets")
