@@ -48,3 +48,32 @@ def test_the_count_is_the_events_inside_the_window_capped_at_limit_plus_one(
         seen.append(now)
         inside = sum(1 for t in seen if t > now - window)
         assert w.hit(now) == min(limit + 1, inside)
+
+
+def test_per_key_counts_each_key_apart_and_forgets_what_no_longer_counts() -> None:
+    from bridgechat.core.limits import PerKey
+
+    per = PerKey(limit=2, window=60.0, keys=4)
+    assert per.allow("a", 0.0) and per.allow("a", 1.0)
+    assert not per.allow("a", 2.0)  # a third within the minute
+    assert per.allow("b", 2.0)  # another key has its own count
+    assert per.allow("a", 61.5)  # the first two have left the window
+    per.prune(200.0)  # every window has passed: nothing is kept
+    assert per.counters == {}
+    for i in range(10):  # many keys at once: never more than `keys` kept
+        per.allow(f"k{i}", 300.0)
+        assert len(per.counters) <= 4
+
+
+def test_the_gate_forgets_buckets_that_have_refilled() -> None:
+    from bridgechat.settings import Settings
+    from bridgechat.web.gate import Gate
+
+    gate = Gate(Settings(connections_per_address=2, handshakes_per_minute=60))
+    for n in range(3):
+        refusal, key = gate.admit(f"192.0.2.{n}")
+        assert refusal is None
+        gate.leave(key)
+    assert len(gate.buckets) == 3 and not gate.open
+    gate.prune(float("inf"))  # long after: every bucket is full again
+    assert gate.buckets == {}

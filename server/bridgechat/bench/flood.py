@@ -143,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
     p.add_argument("--flood", type=int, default=3000,
                    help="connections the flooding address tries to open (at most)")
+    p.add_argument("--connections-per-address", type=int, default=None,
+                   help="the server's limit (default: its own default, 300)")
     p.add_argument("--loop", default="auto", choices=("auto", "asyncio", "uvloop"))
     p.add_argument("--json", action="store_true", help="print the figures as JSON only")
     return p
@@ -150,7 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        proc, http = start_server(Path(tmp), args.loop, [])
+        limit = args.connections_per_address
+        proc, http = start_server(Path(tmp), args.loop, [] if limit is None else
+                                  ["--connections-per-address", str(limit)])
         try:
             url = ws_url(http, "bridgechat")
             quiet = asyncio.run(phase(url, args.pairs, args.rate, args.seconds, 0, 0))

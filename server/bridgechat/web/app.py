@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
@@ -89,11 +90,19 @@ def create_app(settings: Settings) -> web.Application:
         async def heartbeat() -> None:
             node.sweep()
 
+        async def forget_addresses() -> None:
+            # Per-address counts that say no more than a fresh one would: dropped once a
+            # minute, so they live about as long as the limit needs them, not until a cap.
+            now = time.monotonic()
+            app[GATE].prune(now)
+            node.members.newcomers.prune(now)
+
         tasks = [
             asyncio.create_task(every(settings.tick, node.queue.tick, "match")),
             asyncio.create_task(every(1.0, node.housekeeping, "housekeeping")),
             # A quarter of the interval: a silent member is pinged within 1.25x of it.
             asyncio.create_task(every(settings.heartbeat / 4, heartbeat, "heartbeat")),
+            asyncio.create_task(every(60.0, forget_addresses, "forget addresses")),
         ]
         listener = app.get(LISTENER)
         if listener is not None:
