@@ -397,8 +397,10 @@ const on = {
   resumed(f) {
     const v = S.rooms.get(f.room);
     if (!v) return;
+    // A long history comes a page at a time (docs/protocol.md, `resume`): the next one.
+    if (f.more) { conn.send({ type: 'resume', room: f.room, after: v.lastSeq }); return; }
     v.endResume();
-    if (f.complete === false) v.note(t('chat.incomplete'), 'warn');
+    if (f.complete === false) { v.note(t('chat.incomplete'), 'warn'); v.skipGap(); }
     if (v.newWhileAway) status(t('chat.restored', { count: v.newWhileAway }));
     v.newWhileAway = 0;
     // Own messages not yet acknowledged: show them (after a reload) and send again, same id.

@@ -53,7 +53,10 @@ export class RoomView {
     this.form = q('.composer');
     this.input = q('.composer textarea');
     this.endedBox = q('.ended');
+    // The resume point: the highest seq with every one before it here (ours or theirs).
+    // A message lost on the way (a broker's outage) leaves a gap that `resume` fills.
     this.lastSeq = 0;
+    this.ahead = new Set();
     this.received = new Map(); // seq -> the others' `message` frames as received, for reports
     this.typers = new Map();
     this.lastTypingSent = 0;
@@ -210,7 +213,15 @@ export class RoomView {
   }
 
   seen(seq) {
-    if (typeof seq === 'number' && seq > this.lastSeq) this.lastSeq = seq;
+    if (typeof seq !== 'number' || seq <= this.lastSeq) return;
+    this.ahead.add(seq);
+    while (this.ahead.delete(this.lastSeq + 1)) this.lastSeq += 1;
+  }
+
+  // The server said some history is gone for good: stop asking for it.
+  skipGap() {
+    for (const s of this.ahead) if (s > this.lastSeq) this.lastSeq = s;
+    this.ahead.clear();
   }
 
   hasSeq(seq) {

@@ -21,3 +21,6 @@ class Inbox:
 
     def cut(self, member: str, frame: bytes) -> None:
         self.got.append(("cut", member, frame))
+
+    def missed(self) -> None:
+        self.got.append(("missed", "", b""))

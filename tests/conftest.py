@@ -42,6 +42,7 @@ SLOW_TESTS = frozenset({
     "test_bench_smoke.py::test_bench_relay_prints_figures_and_no_errors",
     "test_bench_smoke.py::test_bench_connections_counts_idle_members",
     "test_bench_smoke.py::test_bench_relay_drives_the_bare_baseline",
+    "test_bench_smoke.py::test_bench_flood_refuses_the_flooding_address_and_measures_the_others",
     "test_bench_smoke.py::test_bench_soak_prints_rows_then_growth_and_drift",
     # the default 2 s / 10 s matching promises, kept at their real length
     "test_wire_matching.py::test_no_profiles_not_matched_before_2s_but_within_10s",

@@ -10,6 +10,7 @@ without the bench extra, and bench/suite.py running either checkout layout.
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -62,6 +63,27 @@ def test_bench_connections_counts_idle_members(
     assert [(int(n), int(held), int(failed)) for n, held, failed in rows] == [
         (10, 10, 0), (20, 20, 0)], done.stdout
 
+
+
+def test_bench_soak_prints_rows_then_growth_and_drift(
+        make_server: Callable[..., LiveServer]) -> None:
+    # Pairs of 2 to 4 s, so that members join and leave several times in 12 s.
+    srv = make_server()
+    assert srv.proc is not None
+    done = bench("soak", "--url", srv.url, "--server-pid", str(srv.proc.pid), "--minutes", "0.2",
+                 "--interval", "3", "--pairs", "4", "--every", "0.5", "--life-min", "2",
+                 "--life-max", "4")
+    out = done.stdout
+    assert done.returncode == 0, f"{out}\n{done.stderr}\n{srv.log()[-3000:]}"
+    rows = re.findall(r"^\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)"
+                      r"\s+([\d.]+)\s+(\d+)\s+(\d+)$", out, re.M)
+    assert len(rows) == 4, out  # one every 3 s of the 12
+    assert all(float(r[1]) > 0 and int(r[3]) > 0 for r in rows), out  # RSS, messages
+    assert int(rows[-1][7]) > 4, out  # pairs opened: more than the 4 at once
+    assert re.search(r"^memory growth after minute [\d.]+: [-+][\d.]+ %", out, re.M), out
+    assert re.search(r"^latency drift: p50 [\d.]+ -> [\d.]+ ms, p99 [\d.]+ -> [\d.]+ ms",
+                     out, re.M), out
+    assert re.search(r"^errors\s+0$", out, re.M), out
 
 
 @pytest.fixture
@@ -175,3 +197,19 @@ def test_suite_runs_a_before_checkout_of_either_layout(tmp_path: Path) -> None:
         suite.checkout(tmp_path)
     # The load generator is always this checkout's.
     assert suite.CLIENT_ENV["PYTHONPATH"].split(":")[0] == str(ROOT / "server")
+
+
+def test_bench_flood_refuses_the_flooding_address_and_measures_the_others() -> None:
+    """`bridgechat bench flood`, briefly: the flooder is refused past its limit, while
+    the chatting pairs' messages keep arriving (the figures themselves are for a person)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bridgechat", "bench", "flood", "--pairs", "2", "--seconds",
+         "4", "--flood", "120", "--connections-per-address", "20", "--loop", "asyncio",
+         "--json"], capture_output=True, text=True, timeout=120, check=True)
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    flood, quiet = figures["flood"], figures["quiet"]
+    # Held open (never saying hello) up to the limit; every later try refused before the
+    # upgrade, none failing otherwise.
+    assert flood["admitted"] == 20 and flood["failed"] == 0
+    assert 0 < flood["refused_429"] <= 100
+    assert quiet["messages"] > 0 and flood["messages"] > 0

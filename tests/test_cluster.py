@@ -32,6 +32,7 @@ from cluster_util import (
     wait_status,
 )
 from conftest import ROOT, LiveServer
+from websockets.exceptions import ConnectionClosed
 from wsclient import DIVIDE_A, DIVIDE_B, Clients, Member, fresh_lang
 
 pytestmark = pytest.mark.skipif(
@@ -166,7 +167,20 @@ async def test_redis_restart_nodes_not_ready_then_chat_goes_on(
         for n in (n1, n2):
             await asyncio.to_thread(wait_status, n.url + "/readyz", 200, FAILOVER_WAIT)
 
-        # The nodes put the room back; the same sockets carry on both ways.
+        # Subscribed again, each node asks its members to reconnect and catch up
+        # (1012): what was published while it was not subscribed is in the history.
+        for m in (a, b):
+            with pytest.raises(ConnectionClosed) as closed:
+                for _ in range(20):  # the partner's `away` may come first
+                    frame = await asyncio.wait_for(m.ws.recv(), 10)
+                    assert '"type":"away"' in str(frame) or '"type":"back"' in str(frame), frame
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
+        a = await c1.member(a.token)
+        b = await c2.member(b.token)
+        for m in (a, b):  # the nodes put the room back
+            assert [r["room"] for r in m.welcome["rooms"]] == [room]
+            await m.send({"type": "resume", "room": room, "after": before["seq"]})
+            await next_frame(m, "resumed", room=room)
         ack = await say(a, room, "after the restart")
         assert ack["seq"] > before["seq"]
         await next_frame(b, "message", room=room, seq=ack["seq"], text="after the restart")

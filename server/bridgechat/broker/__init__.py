@@ -60,6 +60,10 @@ class Inbox(Protocol):
     def cut(self, member: str, frame: bytes) -> None:
         """Send the member this frame (an error), then close their connection."""
 
+    def missed(self) -> None:
+        """Messages for this node's members may have been lost on the way (Redis's
+        subscription was down): have every member here catch up."""
+
 
 class WaitingPool(Protocol):
     async def add_ticket(self, ticket: Ticket) -> None: ...

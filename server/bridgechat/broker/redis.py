@@ -60,7 +60,8 @@ class RedisBroker:
         # Typed as the interfaces, so that mypy checks each part against its own.
         self.pool: WaitingPool = pool
         self.fanout: FanOut = self._fanout
-        self.rooms: Rooms = RedisRooms(self.link, self.held, history)
+        self._rooms = RedisRooms(self.link, self.held, history)
+        self.rooms: Rooms = self._rooms
         self.pairs: Pairs = RedisPairs(self.link)
         self.keys: KeyRing = RedisKeyRing(self.link)
         self.on_reset: Callable[[], Awaitable[None]] | None = None
@@ -102,9 +103,13 @@ class RedisBroker:
                 if not ok:
                     log.info("redis is back")
                 ok, delay = True, HEARTBEAT
-                if fresh and self.on_reset is not None:
+                if fresh:
                     log.warning("redis lost its state; restoring what this node knows")
-                    await self.on_reset()
+                    await self._rooms.restore_held()
+                    if self.on_reset is not None:
+                        await self.on_reset()
+                # After the rooms are back, so that members who reconnect find them.
+                self._fanout.catch_up()
             except (RedisError, OSError) as exc:
                 ok = False
                 log.warning("redis unreachable", extra={"what": type(exc).__name__})

@@ -45,7 +45,8 @@ class RedisFanOut:
         self.node = node
         self.pool = pool
         self.inbox: Inbox | None = None
-        self.sub = Subscriber(link.target, self._heard)
+        self.missed = False  # subscribed again after a loss, members not yet told
+        self.sub = Subscriber(link.target, self._heard, self._back)
         self._listen: asyncio.Task[None] | None = None
 
     async def start(self, inbox: Inbox) -> None:
@@ -53,6 +54,17 @@ class RedisFanOut:
         self.inbox = inbox
         await self.sub.link.connect()
         self._listen = asyncio.create_task(self.sub.run())
+
+    def _back(self) -> None:
+        # Told to the node by `catch_up`, from the broker's presence loop once it has
+        # put back what Redis lost: members who reconnect then find their rooms.
+        self.missed = True
+
+    def catch_up(self) -> None:
+        """If the subscription was lost and is back, have this node's members catch up."""
+        if self.missed and self.inbox is not None:
+            self.missed = False
+            self.inbox.missed()
 
     @property
     def listening(self) -> bool:

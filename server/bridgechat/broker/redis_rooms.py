@@ -125,6 +125,12 @@ class RedisRooms:
             log.info("room restored after a redis reset")
         return True
 
+    async def restore_held(self) -> None:
+        """Put back every room this node knew, at once, after Redis lost them: a member
+        who says hello finds their rooms even before anyone speaks in them."""
+        for room_id in list(self.held.rooms):
+            await self._restore(room_id)
+
     async def _load(self, room_id: str) -> Room | None:
         snap, seq = await self.r.hmget(f"{P}room:{room_id}", "snap", "seq")
         return None if snap is None else _room(snap, seq)

@@ -226,8 +226,11 @@ class Subscriber:
     subscribe to all of them again; `run` keeps it connected until cancelled.
     """
 
-    def __init__(self, target: RedisTarget, on_message: Callable[[bytes, bytes], None]) -> None:
+    def __init__(self, target: RedisTarget, on_message: Callable[[bytes, bytes], None],
+                 on_back: Callable[[], None] | None = None) -> None:
         self.on_message = on_message
+        # Called once subscribed again after a loss: what was published meanwhile is gone.
+        self.on_back = on_back
         self.channels: set[bytes] = set()
         self.link = RespLink(target, push=self._push)
         # Connected and subscribed to every channel it holds.
@@ -241,13 +244,16 @@ class Subscriber:
 
     async def run(self) -> None:
         """Stay connected until cancelled; connect with `link.connect()` first to see errors."""
-        delay = 0.1
+        delay, again = 0.1, False
         while True:
             try:
                 wire = await self.link.connect()
                 if self.channels:
                     await wire.request(pack(("SUBSCRIBE", *self.channels)), len(self.channels))
                 self.listening, delay = True, 0.1
+                if again and self.on_back is not None:
+                    self.on_back()
+                again = True
                 await wire.lost
                 self.listening = False
                 log.warning("redis subscription lost; reconnecting")

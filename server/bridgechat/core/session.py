@@ -39,6 +39,8 @@ from bridgechat.core.text import clean
 POLICY_VIOLATION = 1008  # RFC 6455 7.4.1
 REPLACED = (4001, "replaced by a newer connection")
 CUT_OFF = (4003, "closed by the server")
+# RFC 6455 7.4.1, "service restart": the client reconnects and resumes what it missed.
+CATCH_UP = (1012, "reconnect to catch up")
 TYPING_EVERY = 1.0  # seconds between `typing` frames passed on to the others
 # A page of history (protocol.RESUME_PAGE messages) costs as much of the send budget
 # as this many messages: replaying is cheap to ask for and dear to answer. Two:

@@ -17,7 +17,7 @@ from bridgechat.broker import Said
 from bridgechat.core import protocol
 from bridgechat.core.franking import FrankingKeys
 from bridgechat.core.protocol import Code, ProtocolError
-from bridgechat.core.session import CUT_OFF, REPLACED, Session
+from bridgechat.core.session import CATCH_UP, CUT_OFF, REPLACED, Session
 from bridgechat.matching import Ticket
 
 log = logging.getLogger(__name__)
@@ -133,3 +133,10 @@ class Links:
         if link is not None:
             link.conn.push(frame)
             link.conn.close_soon(*link.session.end(CUT_OFF))
+
+    def missed(self) -> None:
+        """Redis dropped what was published while this node was not subscribed; it is
+        in the rooms' history. Every member here is asked to reconnect (1012) and
+        `resume` from the last message they have, as after any dropped connection."""
+        for link in self.by_member.values():
+            link.conn.close_soon(*link.session.end(CATCH_UP))
