@@ -15,13 +15,12 @@ The common case costs one C-level call: printable ASCII, which has none of these
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
-BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-# ASCII controls but tab and newline, and the direction controls, mapped to nothing.
-REMOVED = str.maketrans({c: None for c in
-                         [*(chr(i) for i in range(32) if chr(i) not in "\t\n"), "\x7f",
-                          *BIDI_CONTROLS]})
+# ASCII controls but tab and newline, and the direction controls: removed. A regular
+# expression, so that text with none of them costs one scan in C.
+REMOVED = re.compile("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 INVISIBLE = frozenset({"C", "Z"})  # Cc, Cf, Cs, Co, Cn; Zs, Zl, Zp
 
 
@@ -29,7 +28,7 @@ def clean(text: str) -> str:
     """The text as it is relayed, without surrounding space; "" when nothing shows."""
     if text.isascii() and text.isprintable():
         return text.strip()
-    text = text.translate(REMOVED).strip()
+    text = REMOVED.sub("", text).strip()
     for c in text:
         if unicodedata.category(c)[0] not in INVISIBLE:
             return text
