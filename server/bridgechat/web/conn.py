@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -28,10 +29,14 @@ class WsConn:
     An idle connection holds no task, no queue and no frame.
     """
 
-    __slots__ = ("evicting", "limit", "outbox", "transport", "writer", "ws")
+    __slots__ = ("asked", "evicting", "limit", "outbox", "reader", "transport", "writer", "ws")
 
     def __init__(self, ws: web.WebSocketResponse, limit: int,
                  transport: asyncio.BaseTransport | None) -> None:
+        # The task reading this socket while it waits in `receive()` (else None), and
+        # the close another task asked of it (see `drain`).
+        self.reader: asyncio.Task[Any] | None = None
+        self.asked: tuple[int, str] | None = None
         self.ws = ws
         # uvloop's transports are not asyncio.Transport subclasses, but have its methods.
         self.transport: asyncio.Transport | None = transport  # type: ignore[assignment]
@@ -129,6 +134,16 @@ class WsConn:
                 item = outbox.popleft()
                 if isinstance(item, tuple):
                     outbox.clear()
+                    reader = self.reader
+                    if reader is not None:
+                        # Closed from here while the reader waits, aiohttp would end the
+                        # TCP connection at once, and a member whose frames were still on
+                        # the way would get a reset, losing the close code (a replaced
+                        # tab would then reconnect and take the session back). The
+                        # reader closes instead, reading on until the member's close.
+                        self.asked = item
+                        reader.cancel()
+                        return
                     await ws.close(code=item[0], message=item[1].encode())
                     return
                 if ws.closed:

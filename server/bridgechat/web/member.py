@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -63,8 +64,20 @@ async def member_socket(request: web.Request) -> web.WebSocketResponse:
     link = node.connect(conn, key)
     request.app[SOCKETS].add(ws)
     try:
+        reading = asyncio.current_task()
         while True:
-            msg = await ws.receive()
+            conn.reader = reading
+            try:
+                msg = await ws.receive()
+            except asyncio.CancelledError:
+                asked = conn.asked
+                if asked is None or reading is None:
+                    raise  # the server is stopping
+                reading.uncancel()  # a close another part asked for (WsConn.drain)
+                await ws.close(code=asked[0], message=asked[1].encode())
+                break
+            finally:
+                conn.reader = None
             kind = msg.type
             if kind is TEXT or kind is BINARY:
                 pending = node.receive(link, msg.data)
