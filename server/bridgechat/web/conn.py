@@ -29,13 +29,15 @@ class WsConn:
     An idle connection holds no task, no queue and no frame.
     """
 
-    __slots__ = ("asked", "evicting", "limit", "outbox", "reader", "transport", "writer", "ws")
+    __slots__ = ("asked", "evicting", "limit", "outbox", "reader", "transport", "waiting",
+                 "writer", "ws")
 
     def __init__(self, ws: web.WebSocketResponse, limit: int,
                  transport: asyncio.BaseTransport | None) -> None:
-        # The task reading this socket while it waits in `receive()` (else None), and
-        # the close another task asked of it (see `drain`).
+        # The task reading this socket, if it closes it itself (see `drain`): whether it
+        # waits in `receive()` now, and the close asked of it.
         self.reader: asyncio.Task[Any] | None = None
+        self.waiting = False
         self.asked: tuple[int, str] | None = None
         self.ws = ws
         # uvloop's transports are not asyncio.Transport subclasses, but have its methods.
@@ -74,21 +76,6 @@ class WsConn:
             outbox.popleft()
         outbox.append((code, reason))
         self.wake()
-
-    def take_close(self) -> tuple[int, str] | None:
-        """The close asked for while this socket's own frame was handled, when nothing
-        waits before it: the reading task then closes, so that aiohttp reads on until the
-        member's close frame. Closed from the writer task while the reader waits, aiohttp
-        closes TCP at once; frames still arriving then make the kernel reset the
-        connection, and the member never reads the error or the close code."""
-        outbox = self.outbox
-        if outbox is None or len(outbox) != 1:
-            return None
-        item = outbox[0]
-        if not isinstance(item, tuple):
-            return None
-        outbox.clear()
-        return item
 
     def ping(self) -> None:
         """The heartbeat's ping, also while a backlog drains: a member reading slowly must
@@ -138,11 +125,14 @@ class WsConn:
                     if reader is not None:
                         # Closed from here while the reader waits, aiohttp would end the
                         # TCP connection at once, and a member whose frames were still on
-                        # the way would get a reset, losing the close code (a replaced
-                        # tab would then reconnect and take the session back). The
-                        # reader closes instead, reading on until the member's close.
+                        # the way would get a reset, losing the error before the close
+                        # and the close code (a replaced tab would then reconnect and
+                        # take the session back). The reader closes instead, reading on
+                        # until the member's close: at once if it waits in `receive()`,
+                        # else when it is done with the frame in hand.
                         self.asked = item
-                        reader.cancel()
+                        if self.waiting:
+                            reader.cancel()
                         return
                     await ws.close(code=item[0], message=item[1].encode())
                     return

@@ -64,29 +64,26 @@ async def member_socket(request: web.Request) -> web.WebSocketResponse:
     link = node.connect(conn, key)
     request.app[SOCKETS].add(ws)
     try:
-        reading = asyncio.current_task()
+        conn.reader = reading = asyncio.current_task()
         while True:
-            conn.reader = reading
+            if conn.asked is not None:  # asked for while a frame was in hand
+                await ws.close(code=conn.asked[0], message=conn.asked[1].encode())
+                break
+            conn.waiting = True
             try:
                 msg = await ws.receive()
             except asyncio.CancelledError:
-                asked = conn.asked
-                if asked is None or reading is None:
+                if conn.asked is None or reading is None:
                     raise  # the server is stopping
                 reading.uncancel()  # a close another part asked for (WsConn.drain)
-                await ws.close(code=asked[0], message=asked[1].encode())
-                break
+                continue
             finally:
-                conn.reader = None
+                conn.waiting = False
             kind = msg.type
             if kind is TEXT or kind is BINARY:
                 pending = node.receive(link, msg.data)
                 if pending is not None:
                     await pending
-                closing = conn.take_close()
-                if closing is not None:  # e.g. too many bad frames: the handshake, in full
-                    await ws.close(code=closing[0], message=closing[1].encode())
-                    break
             elif kind is PING or kind is PONG:
                 link.session.heard(time.monotonic())
                 if kind is PING:
