@@ -99,29 +99,33 @@ def load_key(settings: Settings) -> bytes:
 
 
 class Sealer:
-    """AES-256-GCM with a fresh random nonce per report."""
+    """AES-256-GCM with a fresh random nonce per report (and per restart file,
+    node/restart.py); `label` (the report id) is bound in as associated data."""
 
     def __init__(self, key: bytes) -> None:
         self.aead = AESGCM(key)
         self.key_id = key_id(key)
 
-    def seal(self, report_id: str, payload: dict[str, Any]) -> bytes:
+    def seal(self, label: str, payload: dict[str, Any]) -> bytes:
         nonce = secrets.token_bytes(NONCE_BYTES)
         data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-        return nonce + self.aead.encrypt(nonce, data, report_id.encode())
+        return nonce + self.aead.encrypt(nonce, data, label.encode())
 
-    def open(self, row: ReportRow) -> dict[str, Any]:
-        if row.key_id != self.key_id:
-            raise ReportKeyError("This report was sealed with another report key than the "
-                                 "one this server was started with.")
-        blob = row.sealed
+    def unseal(self, label: str, blob: bytes) -> dict[str, Any]:
+        """What `seal(label, ...)` sealed; ReportKeyError if this key did not, or it changed."""
         try:
-            data = self.aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], row.id.encode())
+            data = self.aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], label.encode())
         except InvalidTag:
             raise ReportKeyError("This report cannot be opened: its sealed data is damaged or "
                                  "was changed.") from None
         payload: dict[str, Any] = json.loads(data)
         return payload
+
+    def open(self, row: ReportRow) -> dict[str, Any]:
+        if row.key_id != self.key_id:
+            raise ReportKeyError("This report was sealed with another report key than the "
+                                 "one this server was started with.")
+        return self.unseal(row.id, row.sealed)
 
 
 def summary(row: ReportRow) -> dict[str, Any]:

@@ -18,30 +18,24 @@ crash writes nothing, and then the rooms are lost as before.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
-import secrets
 from pathlib import Path
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from bridgechat.broker.memory import MemoryBroker
 from bridgechat.core.room import PRESENT, Room
+from bridgechat.moderation.reports import ReportKeyError, Sealer
 
 log = logging.getLogger("bridgechat.restart")
 FILE = "restart.sealed"
-NONCE = 12
-CONTEXT = b"bridgechat restart"  # bound into the seal: this key sealed nothing else like it
+# Bound into the seal as a report's id is: no report can pass for this file, nor it for one.
+LABEL = "bridgechat restart"
 
 
 def save(broker: MemoryBroker, data_dir: Path, key: bytes) -> None:
     """Seal the broker's state into the data dir (mode 600, written whole or not at all)."""
-    nonce = secrets.token_bytes(NONCE)
     state = broker.snapshot()
-    plain = json.dumps(state, separators=(",", ":")).encode()
-    sealed = nonce + AESGCM(key).encrypt(nonce, plain, CONTEXT)
+    sealed = Sealer(key).seal(LABEL, state)
     path, part = data_dir / FILE, data_dir / (FILE + ".part")
     fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
@@ -62,12 +56,11 @@ def load(broker: MemoryBroker, data_dir: Path, key: bytes) -> set[str]:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
     try:
-        plain = AESGCM(key).decrypt(sealed[:NONCE], sealed[NONCE:], CONTEXT)
-    except (InvalidTag, ValueError):
+        data = Sealer(key).unseal(LABEL, sealed)
+    except (ReportKeyError, ValueError):
         log.warning("the rooms kept for the restart cannot be read (another report key?); "
                     "they are lost")
         return set()
-    data = json.loads(plain)
     broker.restore(data)
     rooms = [Room.restore(raw) for raw in data["rooms"]["rooms"]]
     log.info("rooms put back after the restart", extra={"rooms": len(rooms)})
