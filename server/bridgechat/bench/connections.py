@@ -31,6 +31,7 @@ import tempfile
 import time
 import traceback
 import urllib.request
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -151,6 +152,31 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(5)
 
 
+@contextlib.contextmanager
+def a_server(args: argparse.Namespace, protocol: str, prefix: str
+             ) -> Iterator[tuple[str, int, subprocess.Popen[bytes] | None]]:
+    """(ws:// URL, server pid, the process if started here): `--url`'s server, its pid from
+    `--server-pid` or whoever listens on its port; else one started here (`--loop`,
+    `--serve-arg`) in a temporary data dir, stopped and removed on the way out."""
+    with contextlib.ExitStack() as stack:
+        server: subprocess.Popen[bytes] | None = None
+        if args.url is None:
+            # tmpfs when there is one: hello writes a member row, and this is not about disk.
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(
+                prefix=prefix, dir="/dev/shm" if os.path.isdir("/dev/shm") else None))
+            server, url = start_server(Path(tmp), args.loop, args.serve_arg)
+            stack.callback(stop_server, server)
+            pid: int | None = server.pid
+        else:
+            url, pid = args.url, args.server_pid
+            if pid is None:
+                found = listening_pids(urlsplit(ws_url(url, protocol)).port or 0)
+                pid = found[0] if found else None
+        if pid is None:
+            raise RuntimeError("cannot tell which process is the server: pass --server-pid")
+        yield ws_url(url, protocol), pid, server
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="bridgechat bench connections", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -177,28 +203,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if per_proc + 64 > limit:
         raise RuntimeError(f"open-file limit {limit} is too low for {per_proc} connections "
                            "per client process; raise --procs or the hard limit")
-    server: subprocess.Popen[bytes] | None = None
-    tmp: tempfile.TemporaryDirectory[str] | None = None
-    try:
-        if args.url is None:
-            # tmpfs when there is one: hello writes a member row, and this is not about disk.
-            tmp = tempfile.TemporaryDirectory(
-                prefix="bench-conn-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
-            server, url = start_server(Path(tmp.name), args.loop, args.serve_arg)
-            pid: int | None = server.pid
-        else:
-            url, pid = args.url, args.server_pid
-            if pid is None:
-                found = listening_pids(urlsplit(ws_url(url, args.protocol)).port or 0)
-                pid = found[0] if found else None
-        if pid is None:
-            raise RuntimeError("cannot tell which process is the server: pass --server-pid")
-        return measure(args, ws_url(url, args.protocol), pid, counts)
-    finally:
-        if server is not None:
-            stop_server(server)
-        if tmp is not None:
-            tmp.cleanup()
+    with a_server(args, args.protocol, "bench-conn-") as (url, pid, _):
+        return measure(args, url, pid, counts)
 
 
 def measure(args: argparse.Namespace, url: str, pid: int, counts: list[int]

@@ -32,24 +32,21 @@ import asyncio
 import contextlib
 import itertools
 import json
-import os
 import random
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from bridgechat.bench.client_procs import raise_nofile
-from bridgechat.bench.connections import start_server, stop_server
+from bridgechat.bench.connections import a_server
 from bridgechat.bench.loopback import NotLoopback, open_ws
-from bridgechat.bench.process_stats import listening_pids, read_proc
+from bridgechat.bench.process_stats import read_proc
 from bridgechat.bench.protocols import decode_json, pair_up, say_hello, wait_matched, ws_url
 from bridgechat.bench.relay_report import percentile
 
@@ -319,34 +316,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     raise_nofile()
-    server = None
-    tmp: tempfile.TemporaryDirectory[str] | None = None
-    try:
-        if args.url is None:
-            tmp = tempfile.TemporaryDirectory(
-                prefix="bench-soak-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
-            server, url = start_server(Path(tmp.name), args.loop, args.serve_arg)
-            pid: int | None = server.pid
-        else:
-            url, pid = args.url, args.server_pid
-            if pid is None:
-                found = listening_pids(urlsplit(ws_url(url, "bridgechat")).port or 0)
-                pid = found[0] if found else None
-        if pid is None:
-            raise RuntimeError("cannot tell which process is the server: pass --server-pid")
-        print(f"bench soak: {ws_url(url, 'bridgechat')}, server pid {pid}, {args.minutes:g} min",
-              flush=True)
-        soak = Soak(args, ws_url(url, "bridgechat"))
+    with a_server(args, "bridgechat", "bench-soak-") as (url, pid, server):
+        print(f"bench soak: {url}, server pid {pid}, {args.minutes:g} min", flush=True)
+        soak = Soak(args, url)
         rows = asyncio.run(soak.run(pid))
         fig = summary(args, rows, soak)
         if server is not None and server.poll() is not None:
             fig["errors"] += 1
             print("the server exited during the run", file=sys.stderr)
-    finally:
-        if server is not None:
-            stop_server(server)
-        if tmp is not None:
-            tmp.cleanup()
     if args.json:
         Path(args.json).write_text(json.dumps(fig, indent=2) + "\n")
     return fig
