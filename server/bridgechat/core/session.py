@@ -116,12 +116,9 @@ class Session:
                     return self.refuse(ProtocolError(
                         Code.TEXT_TOO_LONG if text else Code.TEXT_EMPTY), frame)
                 frame.text = text
-                # A token bucket: `burst` at once, then `rate` a second. Charged
-                # now, so that messages still under way count.
-                tokens = min(self.burst, self.tokens + (now - self.filled) * self.rate)
-                self.filled = now
-                self.allowed = tokens >= 1
-                self.tokens = tokens - 1 if self.allowed else tokens
+                # Charged now, so that messages still under way count; the broker
+                # refuses it if over, unless it resends a message it already numbered.
+                self.allowed = self.charge(now, 1.0)
                 return frame
             if type(frame) is protocol.Resume and not self.charge(now, RESUME_COST):
                 return self.refuse(ProtocolError(Code.RATE_LIMITED), frame)
@@ -159,7 +156,8 @@ class Session:
         return None
 
     def charge(self, now: float, cost: float) -> bool:
-        """Take `cost` from the send budget, if it holds that much."""
+        """Take `cost` from the send budget, if it holds that much: a token bucket,
+        `burst` at once, then `rate` a second (a `send` costs 1, a `resume` page more)."""
         tokens = min(self.burst, self.tokens + (now - self.filled) * self.rate)
         self.filled = now
         if tokens < cost:
