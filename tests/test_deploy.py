@@ -358,7 +358,10 @@ def podman_env() -> Iterator[tuple[Path, dict[str, str]]]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+# Its container networks make Chromium report ERR_NETWORK_CHANGED in browser tests that run
+# beside it, so scripts/test runs it after everything else.
 @pytest.mark.slow
+@pytest.mark.alone
 def test_the_image_builds_and_the_compose_cluster_chats(
         podman_env: tuple[Path, dict[str, str]]) -> None:
     work, env = podman_env
