@@ -32,7 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 # Rate limits lifted for load tests: the default is 5 messages a second after a burst of 30.
-LIFT = ["--send-rate", "1000000", "--send-burst", "1000000"]
+LIFT = ["--send-rate", "1000000", "--send-burst", "1000000", "--first-day-burst", "1000000"]
 # Command prefixes that pin servers and the load generator to their own CPUs (--pin).
 PIN: dict[str, list[str]] = {"server": [], "client": []}
 
@@ -115,7 +115,9 @@ def system(name: str, loop: str, work: Path, before: Path | None = None
     """Start one system; yield (urls, pids to measure, protocol).
 
     `bridgechat-1-before` and `bridgechat-2-before` run the server found in
-    the `before` checkout instead of this one (for a before/after ratio)."""
+    the `before` checkout instead of this one (for a before/after ratio);
+    `bridgechat-1-nochecks` runs this one with a deck that turns the safety
+    checks off (no contact details held, no watch list), for their cost."""
     cwd, logs = ROOT, name  # logs: the name the server logs go under, -before kept
     if name.endswith("-before"):
         if before is None:
@@ -143,8 +145,10 @@ def system(name: str, loop: str, work: Path, before: Path | None = None
                 "--loop", loop], p) for i, p in enumerate(ports)]
             proto = "socketio"
         else:
-            n = 1 if name == "bridgechat-1" else 2
+            n = 1 if name.startswith("bridgechat-1") else 2
             extra = ["--redis", str(redis_url)] if redis_url else []
+            if name.endswith("-nochecks"):
+                extra += ["--deck", str(unchecked_deck(data))]
             pids = [ps.start(f"{logs}-{loop}-{i}", [
                 *serve, "serve", "--host", "127.0.0.1", "--port", str(p),
                 "--data-dir", str(data / "data"), "--loop", loop, *LIFT, *extra], p, http=True,
@@ -156,6 +160,16 @@ def system(name: str, loop: str, work: Path, before: Path | None = None
     finally:
         ps.stop()
         shutil.rmtree(data, ignore_errors=True)
+
+
+def unchecked_deck(data: Path) -> Path:
+    """The default deck with the safety checks off: contact details pass, no watch list."""
+    text = (ROOT / "server/bridgechat/data/deck.toml").read_text()
+    text = text[:text.index("[safety.watch]")].replace(
+        "hold_contact_details = true", "hold_contact_details = false")
+    path = data / "deck-nochecks.toml"
+    path.write_text(text)
+    return path
 
 
 # The load generator is always this checkout's `bridgechat bench`, whichever server runs.
@@ -279,7 +293,8 @@ def main() -> None:
 
 def order(label: str) -> tuple[int, int, str]:
     """Rows by loop, then system as listed, then the max and half runs."""
-    systems = ["bare", "bridgechat-1-before", "bridgechat-1", "bridgechat-2-before",
+    systems = ["bare", "bridgechat-1-before", "bridgechat-1-nochecks", "bridgechat-1",
+               "bridgechat-2-before",
                "bridgechat-2", "socketio-2"]
     loop = 1 if "uvloop" in label else 0
     rank = next((i for i, n in enumerate(systems) if label.startswith(n + "-")), 9)

@@ -22,6 +22,7 @@ const S = {
   queued: false,
   joining: false,
   lastJoin: null,
+  proofs: 0, // challenges solved for the last join
   rooms: new Map(),
   active: null,
   unread: 0,
@@ -41,7 +42,7 @@ function later() {
   // All listed, so they load side by side rather than one after another.
   laterP ??= Promise.all([import('./chat.js'), import('./rules.js'), import('./alerts.js'),
     import('./timer.js'), import('./report.js'), import('./feedback.js'), import('./names.js'),
-    import('./menu.js'), import('./extend.js')])
+    import('./menu.js'), import('./consent.js')])
     .then(([chat, rules, alerts, timer]) => {
       M = { chat, alerts, timer };
       M.rules = new rules.Rules({
@@ -136,6 +137,7 @@ function sendFrame(f) {
     return false;
   }
   if (f.type === 'report') S.reports.push(f.room);
+  if (f.type === 'contact') S.contactRoom = f.room;
   if (f.type === 'feedback') S.feedback.push(f.room);
   return true;
 }
@@ -303,6 +305,7 @@ const on = {
     const fresh = !S.queued;
     S.queued = true;
     S.joining = false;
+    S.proofs = 0;
     start.busy(false);
     if (fresh) S.queuedAt = Date.now();
     if (fresh || typeof f.waiting === 'number') showWaiting(f, Date.now(), S.queuedAt);
@@ -314,6 +317,22 @@ const on = {
     stuck.hidden = !hint;
     later().then((m) => { $('notify-btn').hidden = !S.queued || m.alerts.notifyState() !== 'default'; });
     if (S.screen !== 'queued') show('queued');
+  },
+
+  // The bot barrier (docs/protocol.md): solved in a worker, then the join again with its proof.
+  challenge(f) {
+    const frame = S.lastJoin;
+    if (!frame || !(S.joining || S.queued)) return;
+    S.proofs += 1;
+    status(t('start.checking'));
+    const w = new Worker('pow.js');
+    w.onmessage = ({ data: number }) => {
+      w.terminate();
+      if (number === null || S.lastJoin !== frame) return;
+      const { algorithm, challenge, salt, signature } = f;
+      conn.send({ ...frame, proof: btoa(JSON.stringify({ algorithm, challenge, number, salt, signature })) });
+    };
+    w.postMessage(f);
   },
 
   left_queue() {
@@ -390,6 +409,19 @@ const on = {
     S.rooms.get(f.room)?.extend.done(f);
   },
 
+  contact(f) {
+    S.rooms.get(f.room)?.contact.heard(f);
+  },
+
+  contact_open(f) {
+    S.rooms.get(f.room)?.contact.opened();
+  },
+
+  // A watch-list phrase in the partner's message `seq`: a quiet "report it?" under it.
+  nudge(f) {
+    S.rooms.get(f.room)?.flag(f.seq);
+  },
+
   notice(f) {
     modNotice(f, () => screenHeading().focus());
   },
@@ -452,6 +484,27 @@ const on = {
     if (code === 'unsupported_version') {
       conn.stop();
       notice(t('conn.unsupported'), '', { label: t('conn.retryNow'), run: () => location.reload() });
+      return;
+    }
+    if (code === 'proof_required' || code === 'proof_invalid') {
+      // A `challenge` follows; after three, stop and say so.
+      if (S.proofs < 3 || !S.joining) return;
+      S.joining = false;
+      start.busy(false);
+      start.error(msg);
+      return;
+    }
+    if (code === 'contact_held') {
+      // Not relayed: the text goes back to the composer, nowhere else.
+      const p = conn.forget(f.ref);
+      const v = p ? S.rooms.get(p.room) : [...S.rooms.values()].find((r) => f.ref && r.own(f.ref));
+      v?.contact.held(f.ref, p?.text);
+      status(t('contact.held'));
+      return;
+    }
+    if (code === 'contact_not_allowed') {
+      // Said in the conversation's log.
+      S.rooms.get(S.contactRoom || S.active)?.contact.refused();
       return;
     }
     if (f.ref && conn.outbox.has(f.ref)) {

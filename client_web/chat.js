@@ -9,7 +9,7 @@ import { Clock } from './timer.js';
 import { ReportPanel } from './report.js';
 import { FeedbackForm } from './feedback.js';
 import { RoomMenu } from './menu.js';
-import { ExtendBar } from './extend.js';
+import { ExtendBar, ContactBar } from './consent.js';
 import { Names } from './names.js';
 
 const TYPING_SHOW_MS = 4000;
@@ -77,8 +77,6 @@ export class RoomView {
       p.id = `${uid}-${box.dataset.for}`;
       box.setAttribute('aria-labelledby', p.id);
     }
-    q('.ask-q').id = `${uid}-ask`;
-    q('.ask').setAttribute('aria-labelledby', `${uid}-ask`);
     q('.keys').id = `${uid}-keys`;
     this.input.setAttribute('aria-describedby', `${uid}-keys`);
     this.namesFor = new Names(info);
@@ -88,6 +86,8 @@ export class RoomView {
     this.feedback = new FeedbackForm(this, cb.frame);
     this.menu = new RoomMenu(this, cb);
     this.extend = new ExtendBar(this, cb.frame);
+    this.contact = new ContactBar(this, cb.frame);
+    this.flags = new Set(); // seqs of watch-list nudges whose message is not here yet
     // The explanation is open the first time a member is matched, folded after that.
     const why = q('.because');
     why.open = local.get(WHY_KEY) !== '1';
@@ -153,6 +153,7 @@ export class RoomView {
     this.q('.why-btn').hidden = !ul.children.length;
     if (!this.ended) this.clock.set(info.ends_at);
     this.extend.sync();
+    this.contact.sync();
   }
 
   focus() {
@@ -242,7 +243,29 @@ export class RoomView {
     this.seen(f.seq);
     this.clearTyping(f.from);
     this.append(m, mine);
+    if (this.flags.delete(f.seq)) this.flag(f.seq);
     return true;
+  }
+
+  // A `nudge`: the partner's message `seq` holds a phrase on the watch list. Said
+  // quietly under it, with a way to report it; kept until the message is here.
+  flag(seq) {
+    const m = this.log.querySelector(`.msg[data-seq="${Number(seq)}"]`);
+    if (!m) {
+      if (this.flags.size < 50) this.flags.add(seq);
+      return;
+    }
+    if (m.classList.contains('mine') || m.querySelector('.flag')) return;
+    const p = document.createElement('p');
+    p.className = 'flag';
+    p.dir = document.documentElement.dir;
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'link';
+    b.textContent = t('chat.report');
+    b.addEventListener('click', () => this.report.open(seq, b));
+    p.append(t('chat.flag'), ' ', b);
+    m.appendChild(p);
   }
 
   // Our own message, shown at once as "sending".
@@ -412,6 +435,7 @@ export class RoomView {
     this.q('.stage').hidden = true;
     this.menu.ended();
     this.extend.sync();
+    this.contact.sync();
     // Reports are accepted for 10 minutes after the end.
     setTimeout(() => {
       if (this.report.isOpen && !this.report.pending) this.report.close();

@@ -41,8 +41,11 @@ export class ReportPanel {
     return !this.el.hidden;
   }
 
-  open() {
+  // pick: a message's seq to check (a nudge's "Report"); from: where focus goes back.
+  open(pick, from) {
     const keep = new Set([...this.list.querySelectorAll('input:checked')].map((b) => b.value));
+    if (pick != null) keep.add(String(pick));
+    this.from = from;
     this.list.replaceChildren();
     for (const [seq, f] of this.view.received) {
       const box = document.createElement('input');
@@ -80,7 +83,7 @@ export class ReportPanel {
     this.el.hidden = true;
     this.button.setAttribute('aria-expanded', 'false');
     this.view.el.classList.remove('reporting');
-    this.view.afterPanel(this.button);
+    this.view.afterPanel(this.from || this.button);
   }
 
   frame() {

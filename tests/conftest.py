@@ -40,6 +40,7 @@ BENCH_FILES = frozenset({"test_bench_smoke.py"})
 SLOW_TESTS = frozenset({
     # real benchmark runs, a few seconds each
     "test_bench_smoke.py::test_bench_relay_prints_figures_and_no_errors",
+    "test_bench_smoke.py::test_bench_relay_runs_with_the_bot_barrier_on",
     "test_bench_smoke.py::test_bench_connections_counts_idle_members",
     "test_bench_smoke.py::test_bench_relay_drives_the_bare_baseline",
     "test_bench_smoke.py::test_bench_flood_refuses_the_flooding_address_and_measures_the_others",
@@ -92,7 +93,9 @@ def free_port() -> int:
 # numbers: the per-address limits are raised (a test of a limit sets its own flag,
 # which comes later on the command line and wins).
 TEST_SERVER_LIMITS = ("--connections-per-address", "100000", "--handshakes-per-minute",
-                      "1000000", "--new-members-per-hour", "1000000")
+                      "1000000", "--new-members-per-hour", "1000000",
+                      # joins of every test in a module, on one node: auto never asks for proof
+                      "--bot-barrier-per-minute", "1000000")
 
 
 @dataclass
@@ -196,16 +199,23 @@ def make_server(tmp_path_factory: pytest.TempPathFactory,
         srv.stop()
 
 
+def module_server(tmp_path_factory: pytest.TempPathFactory, name: str,
+                  args: list[str]) -> Iterator[LiveServer]:
+    """A server for a module-scoped fixture: started, yielded, stopped."""
+    base = tmp_path_factory.mktemp(name)
+    srv = LiveServer(data_dir=base / "data", log_path=base / "server.log", args=args)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory,
            broker_flags: list[str]) -> Iterator[LiveServer]:
     """One server shared by a test module (short grace period for reconnection tests)."""
-    base = tmp_path_factory.mktemp("bridgechat")
-    srv = LiveServer(data_dir=base / "data", log_path=base / "server.log",
-                     args=[*broker_flags, "--grace-period", "5"])
-    srv.start()
-    yield srv
-    srv.stop()
+    yield from module_server(tmp_path_factory, "bridgechat", [*broker_flags, "--grace-period", "5"])
 
 
 # -- many nodes: throwaway PostgreSQL and Redis (tests/cluster_util.py) ---------

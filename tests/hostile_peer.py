@@ -31,7 +31,7 @@ from websockets.exceptions import ConnectionClosed
 SERVER_TYPES = frozenset({
     "welcome", "queued", "left_queue", "matched", "message", "ack", "left", "typing", "stage",
     "resumed", "away", "back", "closed", "reported", "thanks", "error", "notice", "extend",
-    "extended",
+    "extended", "challenge",
 })
 ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 B64URL_RE = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")

@@ -37,7 +37,7 @@ def bench(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
 def test_bench_relay_prints_figures_and_no_errors(
         make_server: Callable[..., LiveServer]) -> None:
     # Rate limits lifted as for any load test (the default is 5/s after a burst of 30).
-    srv = make_server("--send-rate", "1000", "--send-burst", "1000")
+    srv = make_server("--send-rate", "1000", "--send-burst", "1000", "--first-day-burst", "1000")
     assert srv.proc is not None
     done = bench("relay", "--url", srv.url, "--pairs", "3", "--rate", "60", "--duration", "2",
                  "--warmup", "0.5", "--procs", "2", "--server-pid", str(srv.proc.pid))
@@ -50,6 +50,23 @@ def test_bench_relay_prints_figures_and_no_errors(
     assert re.search(r"^errors\s+0$", out, re.M), out
     delivered = re.search(r"\((\d+) messages\)", out)
     assert delivered and int(delivered.group(1)) > 0, out
+
+
+def test_bench_relay_runs_with_the_bot_barrier_on(
+        make_server: Callable[..., LiveServer]) -> None:
+    """Every join is challenged (docs/protocol.md, "Bot barrier"): the load generator
+    solves each challenge and the pairs are matched and chat as without it."""
+    port = free_port()
+    srv = make_server("--send-rate", "1000", "--send-burst", "1000", "--first-day-burst", "1000",
+                      "--bot-barrier", "always", "--metrics-listen", f"127.0.0.1:{port}")
+    done = bench("relay", "--url", srv.url, "--pairs", "3", "--rate", "30", "--duration", "1",
+                 "--warmup", "0.2", "--procs", "1")
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}\n{srv.log()[-3000:]}"
+    assert "setup: 3 of 3 pairs matched" in done.stderr
+    assert re.search(r"^errors\s+0$", done.stdout, re.M), done.stdout
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        metrics = r.read().decode()
+    assert re.search(r"^bridgechat_challenges_total 6\.0$", metrics, re.M), metrics
 
 
 def test_bench_connections_counts_idle_members(

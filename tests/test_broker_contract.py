@@ -323,6 +323,50 @@ async def test_franking_keys_are_shared_and_retired(broker) -> None:
     assert sorted(await b.keys.franking_keys()) == [1, 2, 3]
 
 
+async def test_a_token_is_spent_once_until_its_time_then_forgotten(broker) -> None:
+    """The bot barrier's proofs: the first spend wins; a spend remembered until a time
+    already past (by the broker's clock) does not hold the token back."""
+    b, _ = broker
+    until = time.time() + 60
+    assert await b.keys.spend("tok-a", until)
+    assert not await b.keys.spend("tok-a", until)
+    assert not await b.keys.spend("tok-a", until + 600)
+    assert await b.keys.spend("tok-b", until)
+    gone = time.time() + 0.3
+    assert await b.keys.spend("tok-c", gone)
+    assert not await b.keys.spend("tok-c", gone)
+    await asyncio.sleep(max(0.0, gone - time.time()) + 0.1)
+    assert await b.keys.spend("tok-c", time.time() + 60)
+    # Many at once: one wins.
+    won = await asyncio.gather(*(b.keys.spend("tok-d", until) for _ in range(20)))
+    assert won.count(True) == 1
+
+
+async def test_the_memory_broker_forgets_tokens_past_their_time() -> None:
+    """Spent tokens cannot fill the process: those whose time passed are dropped."""
+    from bridgechat.broker.memory import SPENT_SWEEP, MemoryKeyRing
+
+    ring = MemoryKeyRing()
+    past = time.time() - 1
+    for i in range(10 * SPENT_SWEEP):
+        assert await ring.spend(f"t{i}", past)
+    assert len(ring._spent) <= SPENT_SWEEP
+    assert await ring.spend("t1", time.time() + 60)  # its time had passed: spent afresh
+
+
+async def test_a_token_spent_on_one_node_is_spent_on_the_other(redis_url: str) -> None:
+    a = await redis_broker(redis_url, "n1", flush=True)
+    b = await redis_broker(redis_url, "n2", flush=False)
+    try:
+        until = time.time() + 60
+        assert await a.keys.spend("across", until)
+        assert not await b.keys.spend("across", until)
+        assert await b.keys.spend("other", until) and not await a.keys.spend("other", until)
+    finally:
+        await a.close()
+        await b.close()
+
+
 async def test_leader_lock_is_held_by_one(broker) -> None:
     b, _ = broker
     assert await b.pool.lead("n1", 5.0)

@@ -311,7 +311,8 @@ def test_listen_addresses() -> None:
 
 async def test_a_member_dropped_as_too_slow_is_counted(tmp_path: Path) -> None:
     srv = await start(Settings(data_dir=tmp_path / "data", metrics_listen="127.0.0.1:0",
-                               tick=0.05, outbox_frames=8, send_rate=1e6, send_burst=1e6))
+                               tick=0.05, outbox_frames=8, send_rate=1e6, send_burst=1e6,
+                               first_day_burst=1e6))
     try:
         lang = fresh_lang()
         sock = socket.socket()  # a reader that buffers almost nothing (test_wire_slow.py)

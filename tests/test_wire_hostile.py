@@ -48,7 +48,7 @@ async def test_invisible_messages_are_empty_and_direction_overrides_removed(
 
 
 async def test_resume_comes_a_page_at_a_time(make_server) -> None:
-    srv = make_server("--send-rate", "500", "--send-burst", "500")
+    srv = make_server("--send-rate", "500", "--send-burst", "500", "--first-day-burst", "500")
     async with Clients(srv.ws_url) as clients:
         pair = await clients.pair()
         for i in range(1, 121):
@@ -74,11 +74,12 @@ async def test_resume_comes_a_page_at_a_time(make_server) -> None:
 
 
 async def test_resume_is_charged_against_the_send_budget(clients: Clients) -> None:
-    """Default budget: a burst of 30; a page costs 2, so the 16th resume at once is refused."""
+    """Default budget on a member's first day: a burst of 20; a page costs 2, so the 11th
+    resume at once is refused."""
     pair = await clients.pair()
-    for _ in range(15):
+    for _ in range(10):
         await pair.b.send({"type": "resume", "room": pair.room, "after": 0})
-    for _ in range(15):
+    for _ in range(10):
         assert (await pair.b.expect("resumed"))["more"] is False
     await pair.b.send({"type": "resume", "room": pair.room, "after": 0})
     await pair.b.expect_error("rate_limited")

@@ -32,6 +32,8 @@ class Settings:
     # A guided conversation lasts this long (0: open-ended, no stages after the icebreaker).
     conversation_minutes: float = 20.0
     send_burst: float = 30.0
+    # On the day a member joined: a script that signs up and sprays gets fewer at once.
+    first_day_burst: float = 20.0
     send_rate: float = 5.0
     bad_frames_per_minute: int = 30
     outbox_frames: int = 512
@@ -49,6 +51,11 @@ class Settings:
     handshakes_per_minute: int = 600
     # New members (a hello without a token writes a row kept for a year) per address an hour.
     new_members_per_hour: int = 120
+    # The bot barrier before `join` (core/barrier.py): auto asks for a proof of work only
+    # while this node gets bot_barrier_per_minute joins a minute or more; always, off.
+    bot_barrier: str = "auto"
+    bot_barrier_per_minute: int = 120
+    bot_barrier_seconds: float = 120.0  # a challenge's life (for tests: not in --help)
     # Reverse proxies whose X-Forwarded-For names the member's address.
     trusted_proxies: tuple[str, ...] = ()
     loop: str = "auto"  # auto: uvloop when installed, else asyncio's own

@@ -45,7 +45,7 @@ class Chat:
         try:
             for role, ws in enumerate(sockets):
                 prompts = await say_hello(ws, "bridgechat", deadline)
-                await pair_up(ws, "bridgechat", pair, role, prompts)
+                await pair_up(ws, "bridgechat", pair, role, prompts, deadline)
             rooms = [await wait_matched(ws, "bridgechat", pair, deadline) for ws in sockets]
             await asyncio.gather(self.talk(sockets[0], rooms[0], rate, until),
                                  self.listen(sockets[1], until + 2))

@@ -8,13 +8,16 @@ bench/ and only the server differs.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import string
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
+from altcha.v1 import solve_challenge
 from websockets.asyncio.client import ClientConnection
 
 from bridgechat.bench.loopback import loopback_host
@@ -24,6 +27,9 @@ PROFILE_A = {"age_band": "18-29", "area": "urban", "origin": "newcomer"}
 PROFILE_B = {"age_band": "60+", "area": "rural", "origin": "born_here"}
 LANGS = tuple(a + b for a in string.ascii_lowercase for b in string.ascii_lowercase)
 SKIP_FRAMES = 1000  # frames that recv_json lets pass before it gives up
+JOIN_WAIT = 60.0  # seconds a join may take to be queued, challenges solved included
+MAX_PROOFS = 3  # bot-barrier challenges solved for one join before it counts as refused
+BARRIER = ("proof_required", "proof_invalid")  # each is followed by a `challenge`
 decode_json = msgspec.json.Decoder().decode
 
 
@@ -85,16 +91,50 @@ async def say_hello(ws: ClientConnection, protocol: str, deadline: float,
     return []
 
 
+def proof_of(challenge: dict[str, Any]) -> str:
+    """The `proof` for a `challenge` frame (docs/protocol.md, "Bot barrier"), found with
+    altcha's solver: base64 of the JSON of the challenge's fields and the number."""
+    found = solve_challenge(challenge["challenge"], challenge["salt"],
+                            challenge["algorithm"], challenge["maxnumber"])
+    if found is None:
+        raise RuntimeError("a challenge that no number solves")
+    fields = {k: challenge[k] for k in ("algorithm", "challenge", "salt", "signature")}
+    return base64.b64encode(json.dumps({**fields, "number": found.number}).encode()).decode()
+
+
+async def join(ws: ClientConnection, frame: dict[str, Any], deadline: float) -> None:
+    """Send a Bridgechat `join` and wait for `queued`. While the node's bot barrier is
+    on, each `challenge` is solved and the join sent again with its proof."""
+    await ws.send(json.dumps(frame))
+    solved = 0
+    while True:
+        raw = await recv_json(ws, lambda r: r.startswith(('{"type":"queued"', '{"type":"error"',
+                                                          '{"type":"challenge"')), deadline)
+        answer = decode_json(raw)
+        if answer["type"] == "queued":
+            return
+        if answer["type"] == "error":
+            if answer.get("code") in BARRIER:
+                continue
+            raise RuntimeError(f"join refused: {answer.get('code')}")
+        solved += 1
+        if solved > MAX_PROOFS:
+            raise RuntimeError("join refused: proof_invalid")
+        await ws.send(json.dumps({**frame, "proof": proof_of(answer)}))
+
+
 async def pair_up(ws: ClientConnection, protocol: str, pair: int, role: int,
-                  prompts: Sequence[str]) -> None:
-    """Ask to be matched: Bridgechat's join, socket.io's join event, bare's join."""
+                  prompts: Sequence[str], deadline: float | None = None) -> None:
+    """Ask to be matched: Bridgechat's join (until `queued`, solving the bot barrier's
+    challenges), socket.io's join event, bare's join."""
     if protocol == "bridgechat":
         if not prompts:
             raise RuntimeError("welcome listed no prompts")
         prompt = prompts[pair % len(prompts)]
         lang = LANGS[(pair // len(prompts)) % len(LANGS)]
-        await ws.send(json.dumps({"type": "join", "prompts": [prompt], "languages": [lang],
-                                  "profile": PROFILE_A if role == 0 else PROFILE_B}))
+        await join(ws, {"type": "join", "prompts": [prompt], "languages": [lang],
+                        "profile": PROFILE_A if role == 0 else PROFILE_B},
+                   deadline if deadline is not None else time.monotonic() + JOIN_WAIT)
     elif protocol == "socketio":
         await ws.send(f'420["join",{{"pair":"p{pair}"}}]')
     else:

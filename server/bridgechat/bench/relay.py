@@ -8,6 +8,12 @@ member). Every text carries its send time on the shared monotonic clock,
 so the receiving member's process measures send-to-delivery latency. The
 clients are spread over `--procs` processes; each runs its share of pairs.
 
+A node's bot barrier (`--bot-barrier`) is met as a member's page meets it:
+each `challenge` is solved (altcha's solver, in the client process) and the
+join sent again with its proof. That lengthens the setup, never the measured
+window; with `auto` and many pairs the cost rises with the joins a minute, so
+for large runs raise the node's `--bot-barrier-per-minute` or set `off`.
+
 Loopback only: every --url must be in 127.0.0.0/8 (or localhost), and
 each member connects from an address of its own in 127.0.0.0/8, so the
 server's per-address limits apply as they would to real members.

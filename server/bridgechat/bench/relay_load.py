@@ -99,7 +99,7 @@ class Load:
                                                open_timeout=job.setup_timeout))
                 prompts = [await say_hello(ws, job.protocol, deadline) for ws in socks]
                 for role, ws in enumerate(socks):
-                    await pair_up(ws, job.protocol, pair, role, prompts[role])
+                    await pair_up(ws, job.protocol, pair, role, prompts[role], deadline)
                 rooms = [await wait_matched(ws, job.protocol, pair, deadline) for ws in socks]
             except (OSError, TimeoutError, RuntimeError, WebSocketException) as exc:
                 self.t.errors[f"setup: {type(exc).__name__}"] += 1

@@ -145,7 +145,7 @@ class Soak:
             socks.append(await open_ws(self.url, next(self.clients), open_timeout=SETUP_WAIT))
         prompts = [await say_hello(ws, "bridgechat", deadline) for ws in socks]
         for role, ws in enumerate(socks):
-            await pair_up(ws, "bridgechat", serial, role, prompts[role])
+            await pair_up(ws, "bridgechat", serial, role, prompts[role], deadline)
         return [await wait_matched(ws, "bridgechat", serial, deadline) for ws in socks]
 
     async def pair(self, end: float) -> None:

@@ -157,7 +157,8 @@ class Pairs(Protocol):
 
 
 class KeyRing(Protocol):
-    """Franking keys, shared so any node can verify any node's tags."""
+    """Franking keys, shared so any node can verify any node's tags; and the bot
+    barrier's spent proofs, so a proof is good once across all nodes."""
 
     async def franking_keys(self) -> dict[int, tuple[bytes, float]]:
         """Key id -> (key, created); empty until a node adds one."""
@@ -166,6 +167,9 @@ class KeyRing(Protocol):
         """Add a key under the next id (or under `kid`, to put back a known key)."""
 
     async def retire_franking_keys(self, before: float) -> None: ...
+
+    async def spend(self, token: str, until: float) -> bool:
+        """True the first time this token is spent; remembered until `until` (wall clock)."""
 
 
 async def send(rooms: Rooms, room_id: str, member: str, client_id: str, ts: str, text: str,

@@ -25,6 +25,7 @@ from bridgechat.matching import Ticket
 
 T = TypeVar("T")
 HISTORY = 500
+SPENT_SWEEP = 1024
 
 
 class MemoryPool:
@@ -258,6 +259,10 @@ class MemoryPairs:
 class MemoryKeyRing:
     def __init__(self) -> None:
         self._keys: dict[int, tuple[bytes, float]] = {}
+        # Spent bot-barrier proofs: token -> remembered until; the expired are dropped
+        # whenever the dict has doubled since the last sweep.
+        self._spent: dict[str, float] = {}
+        self._sweep_at = SPENT_SWEEP
 
     async def franking_keys(self) -> dict[int, tuple[bytes, float]]:
         return dict(self._keys)
@@ -275,6 +280,16 @@ class MemoryKeyRing:
         newest = max(self._keys, default=0)
         for kid in [k for k, (_, t) in self._keys.items() if t < before and k != newest]:
             del self._keys[kid]
+
+    async def spend(self, token: str, until: float) -> bool:
+        now = time.time()
+        if self._spent.get(token, 0.0) > now:
+            return False
+        if len(self._spent) >= self._sweep_at:
+            self._spent = {t: u for t, u in self._spent.items() if u > now}
+            self._sweep_at = max(SPENT_SWEEP, 2 * len(self._spent))
+        self._spent[token] = until
+        return True
 
 
 class MemoryBroker:

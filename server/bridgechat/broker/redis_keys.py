@@ -1,9 +1,11 @@
-"""Franking keys on Redis, shared so that any node can verify any node's tags.
+"""Franking keys on Redis, shared so that any node can verify any node's tags;
+the bot barrier's spent proofs, so that each is good once on any node.
 
 | key | type | holds |
 | --- | --- | --- |
 | bc:fkeys | hash | key id -> "CREATED HEXKEY" |
 | bc:fkid | string | the last key id given out |
+| bc:spent:TOKEN | string | a spent bot-barrier proof, until its expiry (and some) |
 """
 
 from __future__ import annotations
@@ -36,3 +38,9 @@ class RedisKeyRing:
         old = [str(k) for k, (_, t) in keys.items() if t < before and k != newest]
         if old:
             await self.r.hdel(f"{P}fkeys", *old)
+
+    async def spend(self, token: str, until: float) -> bool:
+        """SET NX with an absolute expiry: one node wins, however many try at once."""
+        done = await self.r.set(f"{P}spent:{token}", b"1", nx=True,
+                                pxat=max(1, int(until * 1000)))
+        return bool(done)

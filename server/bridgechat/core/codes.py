@@ -29,6 +29,8 @@ class Code(StrEnum):
     ALREADY_QUEUED = "already_queued"
     NOT_QUEUED = "not_queued"
     INVITE_REQUIRED = "invite_required"
+    PROOF_REQUIRED = "proof_required"
+    PROOF_INVALID = "proof_invalid"
     UNKNOWN_ROOM = "unknown_room"
     NOT_IN_ROOM = "not_in_room"
     ROOM_CLOSED = "room_closed"
@@ -37,6 +39,8 @@ class Code(StrEnum):
     RATE_LIMITED = "rate_limited"
     INTERNAL_ERROR = "internal_error"
     NOT_EXTENDABLE = "not_extendable"
+    CONTACT_HELD = "contact_held"
+    CONTACT_NOT_ALLOWED = "contact_not_allowed"
 
 
 PLAIN_WORDS: dict[Code, str] = {
@@ -57,6 +61,10 @@ PLAIN_WORDS: dict[Code, str] = {
     Code.ALREADY_QUEUED: "You are already waiting for a partner.",
     Code.NOT_QUEUED: "You are not waiting for a partner.",
     Code.INVITE_REQUIRED: "This programme needs an invite code to join.",
+    Code.PROOF_REQUIRED: "Checking your connection first: solve the challenge that follows, "
+                         "then join again with its proof.",
+    Code.PROOF_INVALID: "That proof was not accepted (expired, already used or wrong); "
+                        "solve the new challenge that follows.",
     Code.UNKNOWN_ROOM: "That conversation does not exist.",
     Code.NOT_IN_ROOM: "You are not in that conversation.",
     Code.ROOM_CLOSED: "That conversation has ended.",
@@ -65,6 +73,10 @@ PLAIN_WORDS: dict[Code, str] = {
     Code.RATE_LIMITED: "You are sending too fast. Wait a moment and try again.",
     Code.INTERNAL_ERROR: "Something went wrong on our side. Your conversation is safe; try again.",
     Code.NOT_EXTENDABLE: "This conversation cannot be made longer (no set length, or done once).",
+    Code.CONTACT_HELD: ("This message was not sent: it holds contact details (a phone number, "
+                        "an e-mail, a link or a handle). They are shared only when you both "
+                        "agree to exchange contact details."),
+    Code.CONTACT_NOT_ALLOWED: "Contact details cannot be exchanged in this conversation.",
 }
 
 

@@ -8,6 +8,7 @@ a member's join.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +56,8 @@ class Dimension:
     # Special-category data (GDPR Art. 9): the client asks for explicit opt-in.
     sensitive: bool = False
     translations: dict[str, str] = field(default_factory=dict)
+    # Buckets that mark a member as under 18: contact details stay held for their rooms.
+    minors: tuple[str, ...] = ()
 
     def label_in(self, lang: str | None) -> str:
         return self.translations.get(lang or "", self.label)
@@ -64,10 +67,34 @@ STAGES = ("icebreaker", "reflect")
 
 
 @dataclass(frozen=True, slots=True)
+class Safety:
+    """The deck's `[safety]` table (docs/safety.md)."""
+
+    # Hold back phone numbers, e-mails, links and handles until both agree. Always on
+    # in a room with a member under 18 (a bucket in some dimension's `minors`).
+    hold_contact_details: bool = True
+    # language code -> the phrases that earn the recipient a nudge (core/watch.py)
+    watch: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Deck:
     prompts: tuple[Prompt, ...]
     dimensions: tuple[Dimension, ...]
     cards: tuple[Card, ...] = ()
+    safety: Safety = Safety()
+
+    def languages(self) -> tuple[str, ...]:
+        """Every language the deck speaks: its prompts' and their translations'."""
+        found = dict.fromkeys(p.lang for p in self.prompts)
+        for p in self.prompts:
+            found.update(dict.fromkeys(p.translations))
+        return tuple(found)
+
+    def has_minor(self, profile: Iterable[tuple[str, str]]) -> bool:
+        """Does this profile mark its member as under 18?"""
+        minors = {(d.id, b) for d in self.dimensions for b in d.minors}
+        return bool(minors) and any(answer in minors for answer in profile)
 
     def cards_for(self, stage: str) -> tuple[Card, ...]:
         return tuple(c for c in self.cards if c.stage == stage)
@@ -130,12 +157,35 @@ def parse_deck(data: dict[str, Any], source: str = "deck") -> Deck:
         dims.append(Dimension(
             _str(raw, "id", where), _str(raw, "label", where), tuple(buckets), float(weight),
             bool(raw.get("disclose", True)), bool(raw.get("sensitive", False)),
-            _translations(raw, where),
+            _translations(raw, where), _minors(raw, buckets, where),
         ))
     if not prompts:
         raise DeckError(f"{source}: the deck has no prompts")
     for kind, ids in (("prompt", [p.id for p in prompts]), ("dimension", [d.id for d in dims])):
         if len(set(ids)) != len(ids):
             raise DeckError(f"{source}: a {kind} id appears twice")
-    return Deck(tuple(prompts), tuple(dims), tuple(cards))
+    return Deck(tuple(prompts), tuple(dims), tuple(cards), _safety(data.get("safety", {}), source))
+
+
+def _minors(raw: dict[str, Any], buckets: list[str], where: str) -> tuple[str, ...]:
+    minors = raw.get("minors", [])
+    if not isinstance(minors, list) or not all(m in buckets for m in minors):
+        raise DeckError(f"{where}: `minors` must list some of the dimension's buckets")
+    return tuple(minors)
+
+
+def _safety(raw: Any, source: str) -> Safety:
+    where = f"{source}: safety"
+    if not isinstance(raw, dict):
+        raise DeckError(f"{where} must be a table")
+    hold = raw.get("hold_contact_details", True)
+    if not isinstance(hold, bool):
+        raise DeckError(f"{where}: `hold_contact_details` must be true or false")
+    watch = raw.get("watch", {})
+    if not isinstance(watch, dict) or not all(
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(p, str) for p in v)
+        for k, v in watch.items()
+    ):
+        raise DeckError(f"{where}: `watch` must map language codes to lists of phrases")
+    return Safety(hold, {k: tuple(v) for k, v in watch.items()})
 

@@ -12,14 +12,13 @@ The rules, in the order they apply:
 1. not_in_room / room_closed: as for any frame about a room (`Room.seat`).
 2. not_extendable: the room has no set length, was extended already, or its
    time is up.
-3. `agree: true` adds the member to those who asked; it is news (`changed`)
-   if they had not asked yet.
-4. `agree: false` clears every ask: the member takes theirs back, or answers
-   no to the others' (anyone may ask again later); it is news if anyone had
-   asked. Only news goes to the others.
-5. When every seated member (present or away) has asked, the end moves by the
-   set length (the first `ends_at` minus the room's start), the asks are
-   cleared, and the room is never extended again.
+3. The asks follow core/consent.py's `ask`, the rule of mutual consent:
+   `agree: true` adds the member to those who asked (news, `changed`, if they
+   had not asked yet); `agree: false` clears every ask (news if anyone had
+   asked). Only news goes to the others.
+4. When every seated member (present or away) has asked, the end moves by the
+   set length (the first `ends_at` minus the room's start), and the room is
+   never extended again.
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ from dataclasses import dataclass
 
 from msgspec import field
 
+from bridgechat.core.consent import ask
 from bridgechat.core.protocol import Code, ProtocolError, ServerFrame
 from bridgechat.core.room import Room, RoomMeta
 
@@ -60,15 +60,9 @@ def vote(room: Room, meta: RoomMeta, member: str, agree: bool, now: float) -> Vo
     room.seat(member)
     if meta.ends_at is None or meta.extended or now >= meta.ends_at:
         raise ProtocolError(Code.NOT_EXTENDABLE)
-    if not agree:
-        news = bool(meta.extend)
-        meta.extend = []
-        return Vote(news)
-    news = member not in meta.extend
-    if news:
-        meta.extend.append(member)
-    if all(s.member in meta.extend for s in room.seated()):
+    news, done = ask(meta.extend, (s.member for s in room.seated()), member, agree)
+    if done:
         meta.ends_at += meta.ends_at - room.created
-        meta.extended, meta.extend = True, []
+        meta.extended = True
         return Vote(True, meta.ends_at)
     return Vote(news)

@@ -57,6 +57,8 @@ class Join(_In, tag="join"):
     # Added: languages being learned (language_buddy); `languages` are spoken fluently.
     learning: Annotated[list[Annotated[str, Meta(max_length=8)]], Meta(max_length=5)] = []
     invite: Annotated[str, Meta(max_length=64)] | None = None
+    # Added: the solved `challenge` (core/barrier.py), when the bot barrier is on.
+    proof: Annotated[str, Meta(max_length=2000)] | None = None
 
 
 class LeaveQueue(_In, tag="leave_queue"):
@@ -106,8 +108,15 @@ class Extend(_In, tag="extend"):
     agree: bool = True
 
 
+class Contact(_In, tag="contact"):
+    """Added: offer or accept an exchange of contact details (agree: false withdraws)."""
+
+    room: RoomId
+    agree: bool = True
+
+
 ClientFrame = (Hello | Join | LeaveQueue | Send | Typing | Resume | Leave | Report | Block
-               | Feedback | Extend)
+               | Feedback | Extend | Contact)
 CLIENT_TYPES = frozenset(
     t.__struct_config__.tag for t in ClientFrame.__args__
 )

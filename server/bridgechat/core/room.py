@@ -104,6 +104,11 @@ class RoomMeta:
     # Extending by mutual consent (core/extension.py): who asked, and whether it was done.
     extend: list[str] = field(default_factory=list)
     extended: bool = False
+    # Exchanging contact details (core/consent.py): who offered, whether all agreed,
+    # and whether a member is under 18 (then never).
+    contact: list[str] = field(default_factory=list)
+    exchanged: bool = False
+    minor: bool = False
 
 
 # Stages of a guided conversation, by the share of its time already passed.

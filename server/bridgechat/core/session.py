@@ -11,8 +11,12 @@ The rules that live here, and only here:
 - hello first, and only once, in protocol version 1;
 - at most `bad_limit` bad frames a minute, then an error and close 1008;
 - a chat message's text (trimmed, not empty, not too long), the send rate
-  (a token bucket; a resend of a known message is free) and the typing
-  throttle;
+  (a token bucket, with a smaller burst on a member's first day; a resend of
+  a known message is free) and the typing throttle;
+- the safety checks on every chat message (docs/safety.md): whether it holds
+  contact details (`held`, the kind found) in a room where they were not
+  exchanged, and whether it holds a phrase of the deck's watch list
+  (`flagged`). The node decides what follows; the text is not kept here;
 - answers in the order of the frames: a frame that is not a chat message
   waits until every message begun before it has its answer (`must_wait`);
 - a replaced or cut-off connection does nothing more;
@@ -32,9 +36,11 @@ from enum import Enum
 from typing import Literal
 
 from bridgechat.core import protocol
+from bridgechat.core.contact import ContactCheck
 from bridgechat.core.limits import WindowCounter
 from bridgechat.core.protocol import Code, ProtocolError
 from bridgechat.core.text import clean
+from bridgechat.core.watch import WatchList
 
 POLICY_VIOLATION = 1008  # RFC 6455 7.4.1
 REPLACED = (4001, "replaced by a newer connection")
@@ -44,7 +50,7 @@ CATCH_UP = (1012, "reconnect to catch up")
 TYPING_EVERY = 1.0  # seconds between `typing` frames passed on to the others
 # A page of history (protocol.RESUME_PAGE messages) costs as much of the send budget
 # as this many messages: replaying is cheap to ask for and dear to answer. Two:
-# the whole history (500 messages, 10 pages) fits in the burst of 30.
+# the whole history (500 messages, 10 pages) fits in a first day's burst of 20.
 RESUME_COST = 2.0
 
 
@@ -66,6 +72,8 @@ class Reply:
 class Limits:
     send_rate: float = 5.0
     send_burst: float = 30.0
+    # A member's first day: a script that signs up and sprays gets fewer at once.
+    first_day_burst: float = 20.0
     bad_per_minute: int = 30
     # A connection must say hello this soon: one that only answers pings would
     # otherwise hold a socket forever.
@@ -75,10 +83,31 @@ class Limits:
 class Session:
     """The state and rules of one member's connection."""
 
-    __slots__ = ("allowed", "bad", "burst", "filled", "greet_by", "heard_at", "inflight", "lang",
-                 "member", "phase", "pinged_at", "rate", "tokens", "typed_at")
+    __slots__ = (
+        "allowed",
+        "bad",
+        "burst",
+        "contact",
+        "exchanged",
+        "filled",
+        "first_day_burst",
+        "flagged",
+        "greet_by",
+        "heard_at",
+        "held",
+        "inflight",
+        "lang",
+        "member",
+        "phase",
+        "pinged_at",
+        "rate",
+        "tokens",
+        "typed_at",
+        "watch",
+    )
 
-    def __init__(self, limits: Limits = Limits(), now: float = 0.0) -> None:
+    def __init__(self, limits: Limits = Limits(), now: float = 0.0,
+                 contact: ContactCheck | None = None, watch: WatchList | None = None) -> None:
         self.phase = Phase.GREETING
         self.greet_by = now + limits.hello_within
         self.heard_at = now  # the last frame, ping or pong from the member
@@ -87,6 +116,7 @@ class Session:
         self.lang = "en"
         self.rate, self.burst = limits.send_rate, limits.send_burst
         self.tokens, self.filled = limits.send_burst, float("-inf")
+        self.first_day_burst = limits.first_day_burst
         self.bad = WindowCounter(limits.bad_per_minute, 60.0)
         self.typed_at = float("-inf")
         # Chat messages begun and not yet answered (a Redis round trip).
@@ -94,6 +124,12 @@ class Session:
         # Whether the `send` just received is within the rate limit. The broker
         # refuses it if not, unless it resends a message it already numbered.
         self.allowed = True
+        # The safety checks, and what they found in the `send` just received: the kind
+        # of contact detail (None: none, or exchanged in that room), a watched phrase.
+        self.contact, self.watch = contact, watch
+        self.exchanged: set[str] = set()
+        self.held: str | None = None
+        self.flagged = False
 
     def receive(self, data: str | bytes, now: float) -> protocol.ClientFrame | Reply | None:
         """Take one WebSocket message (text: str, binary: bytes) read at `now`."""
@@ -116,6 +152,9 @@ class Session:
                     return self.refuse(ProtocolError(
                         Code.TEXT_TOO_LONG if text else Code.TEXT_EMPTY), frame)
                 frame.text = text
+                self.held = (self.contact.find(text) if self.contact is not None
+                             and frame.room not in self.exchanged else None)
+                self.flagged = self.watch is not None and self.watch.hits(text)
                 # Charged now, so that messages still under way count; the broker
                 # refuses it if over, unless it resends a message it already numbered.
                 self.allowed = self.charge(now, 1.0)
@@ -166,10 +205,14 @@ class Session:
         self.tokens = tokens - cost
         return True
 
-    def welcome(self, member: str) -> None:
-        """The node accepted the hello: this connection now speaks for `member`."""
+    def welcome(self, member: str, first_day: bool = False) -> None:
+        """The node accepted the hello: this connection now speaks for `member`, who
+        joined today if `first_day` (then the burst is smaller)."""
         self.member = member
         self.phase = Phase.OPEN
+        if first_day:
+            self.burst = min(self.burst, self.first_day_burst)
+            self.tokens = min(self.tokens, self.burst)
 
     def must_wait(self, frame: protocol.ClientFrame) -> bool:
         """Must this frame wait for the chat messages begun before it?"""

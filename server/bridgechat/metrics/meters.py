@@ -83,6 +83,18 @@ class NodeMetrics:
         self.rate_limited = Counter(
             "bridgechat_rate_limited", "Chat messages refused for coming too fast.",
             registry=r)
+        self.nudges = Counter(
+            "bridgechat_watch_nudges",
+            "Chat messages holding a phrase of the deck's watch list (a count, nothing more).",
+            registry=r)
+        self.challenges = Counter(
+            "bridgechat_challenges",
+            "Proof-of-work challenges sent before a join (the bot barrier was on).",
+            registry=r)
+        self.proofs_refused = Counter(
+            "bridgechat_proofs_refused",
+            "Joins whose proof of work was forged, expired or already used.",
+            registry=r)
         self.evictions = Counter(
             "bridgechat_outbox_evictions",
             "Members disconnected because they did not read their messages (outbox full).",

@@ -14,9 +14,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bridgechat.core import extension, protocol
+from bridgechat.core import consent, extension, protocol
 from bridgechat.core.protocol import Code, ProtocolError
 from bridgechat.core.room import GONE, Accepted, Room, RoomMeta
+from bridgechat.core.watch import Nudge
 from bridgechat.node.lifecycle import RoomLife
 from bridgechat.node.links import Link, Links
 from bridgechat.node.parts import ReportDraft, Shared
@@ -70,6 +71,51 @@ class Chat:
                 self.shared.metrics.refused(link.refuse(f, exc))
 
         got.add_done_callback(answered)
+
+    async def send_checked(self, link: Link, member: str, f: protocol.Send) -> None:
+        """A chat message the session's safety checks found something in (docs/safety.md).
+
+        Contact details go on only where the room allows them (exchanged, or holding
+        turned off and nobody under 18); else the sender is told, and the text is
+        dropped here, unrelayed and unkept. A watched phrase goes on, and its
+        recipients get a nudge beside it. Rare, so awaited in turn, unlike `send`."""
+        session = link.session
+        held, flagged, allowed = session.held, session.flagged, session.allowed
+        try:
+            if held is not None:
+                meta = await self.rooms.meta(f.room)
+                if meta is None:
+                    raise ProtocolError(Code.UNKNOWN_ROOM)
+                if not consent.may_pass(meta, self.shared.deck.safety.hold_contact_details):
+                    raise ProtocolError(Code.CONTACT_HELD)
+                if meta.exchanged:
+                    session.exchanged.add(f.room)
+            got = self.rooms.send_soon(f.room, member, f.id, protocol.iso(time.time()), f.text,
+                                       allowed)
+            if not isinstance(got, Accepted):
+                got = await got
+        except BaseException:
+            session.send_failed(allowed)
+            raise
+        acked(link, f, allowed, got, self.relayed)
+        if flagged and got.fresh:
+            self.shared.metrics.nudges.inc()
+            room = await self.room(f.room)
+            await self.shared.publish(room.others(member), Nudge(room=room.id, seq=got.seq))
+
+    async def contact(self, link: Link, member: str, f: protocol.Contact) -> None:
+        """Offer, accept or withdraw an exchange of contact details (core/consent.py)."""
+        room = await self.room(f.room)
+        room.seat(member)
+        got = await self.rooms.change_meta(
+            room.id, lambda meta: consent.exchange(room, meta, member, f.agree))
+        seated = [s.member for s in room.seated()]
+        if got.open:
+            await self.shared.publish(seated if got.changed else [member],
+                                      consent.ContactOpen(room=room.id))
+        elif got.changed:
+            await self.shared.publish([m for m in seated if m != member], consent.ContactOut(
+                room=room.id, agree=f.agree, from_=room.seats[member].alias))
 
     async def typing(self, link: Link, member: str, f: protocol.Typing) -> None:
         room = await self.room(f.room)

@@ -39,6 +39,7 @@ class Members:
         """Welcome a new member, or one coming back with their token (to their rooms)."""
         shared, store, session = self.shared, self.shared.store, link.session
         token: str | None = None
+        first_day = True
         if f.token is None:
             if not self.newcomers.allow(link.origin, time.monotonic()):
                 raise ProtocolError(Code.RATE_LIMITED, NEWCOMERS)
@@ -52,8 +53,9 @@ class Members:
                 shared.suspended[row.id] = row.suspended_until
                 raise ProtocolError(Code.SUSPENDED)
             member = row.id
+            first_day = row.created_day == today()
             await shared.db(store.touch_member, member, today())
-        session.welcome(member)
+        session.welcome(member, first_day)
         self.links.attach(member, link)
         await shared.broker.fanout.subscribe(member)
         rooms = shared.broker.rooms

@@ -24,9 +24,11 @@ from typing import Any
 from bridgechat import matching
 from bridgechat.broker import Broker
 from bridgechat.core import protocol
+from bridgechat.core.contact import ContactCheck, regions_for
 from bridgechat.core.deck import Deck
 from bridgechat.core.franking import KEY_BYTES, FrankingKeys
 from bridgechat.core.session import Limits, Reply, Session
+from bridgechat.core.watch import WatchList
 from bridgechat.metrics.meters import NodeMetrics
 from bridgechat.node.chat import Chat
 from bridgechat.node.desk import ModeratorActions
@@ -56,8 +58,16 @@ class Node:
         self.id, self.settings, self.store, self.db = shared.id, settings, store, shared.db
         self.broker, self.deck, self.keys = broker, deck, shared.keys
         self.hooks, self.catalog = shared.hooks, shared.catalog
-        self.limits = Limits(settings.send_rate, settings.send_burst,
-                             settings.bad_frames_per_minute, settings.hello_timeout)
+        self.limits = Limits(send_rate=settings.send_rate, send_burst=settings.send_burst,
+                             first_day_burst=settings.first_day_burst,
+                             bad_per_minute=settings.bad_frames_per_minute,
+                             hello_within=settings.hello_timeout)
+        # The safety checks every chat message passes (docs/safety.md), built once.
+        self.contact = (ContactCheck(regions_for(deck.languages()))
+                        if deck.safety.hold_contact_details
+                        or any(d.minors for d in deck.dimensions) else None)
+        watch = WatchList(deck.safety.watch)
+        self.watch = watch if watch.size else None
         self.links = Links(shared.keys)
         # Every open connection here, welcomed or not (for the heartbeat's sweep).
         self.connections: set[Link] = set()
@@ -77,13 +87,14 @@ class Node:
             protocol.Feedback: self.chat.feedback,
             protocol.Report: self.chat.report,
             protocol.Extend: self.chat.extend,
+            protocol.Contact: self.chat.contact,
         }
 
     # -- a member's connection ------------------------------------------------
 
     def connect(self, conn: Conn, origin: str = "") -> Link:
         """A new connection; `origin` is its address's keyed hash (never the address)."""
-        link = Link(Session(self.limits, time.monotonic()), conn, origin)
+        link = Link(Session(self.limits, time.monotonic(), self.contact, self.watch), conn, origin)
         self.connections.add(link)
         return link
 
@@ -110,6 +121,8 @@ class Node:
             self.answer(link, got)
             return None
         if isinstance(got, protocol.Send):
+            if session.held is not None or session.flagged:
+                return self.carry_out(link, got)
             try:
                 self.chat.send(link, session.member or "", got)
             except Exception as exc:
@@ -130,6 +143,8 @@ class Node:
                 await link.all_answered()  # chat messages begun before this frame come first
             if type(frame) is protocol.Hello:
                 await self.members.hello(link, frame)
+            elif type(frame) is protocol.Send:
+                await self.chat.send_checked(link, link.session.member or "", frame)
             else:
                 await self.handlers[type(frame)](link, link.session.member or "", frame)
         except Exception as exc:

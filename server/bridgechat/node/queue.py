@@ -19,6 +19,7 @@ from bridgechat.core.deck import STAGES, Prompt
 from bridgechat.core.protocol import Code, ProtocolError
 from bridgechat.core.room import Room, RoomMeta, next_stage_at
 from bridgechat.matching import reasons
+from bridgechat.node.barrier import JoinBarrier
 from bridgechat.node.lifecycle import RoomLife
 from bridgechat.node.links import Link, Links
 from bridgechat.node.parts import Shared
@@ -37,6 +38,8 @@ class WaitingQueue:
         self.announced: dict[str, str] = {}
         # ticket id -> blocks touching its member, loaded once per ticket
         self.blocks: dict[str, set[frozenset[str]]] = {}
+        # The proof of work asked for before a join while joins come in a flood.
+        self.barrier = JoinBarrier(shared)
 
     def check_join(self, f: protocol.Join) -> None:
         catalog, deck = self.shared.catalog, self.shared.deck
@@ -57,6 +60,8 @@ class WaitingQueue:
     async def join(self, link: Link, member: str, f: protocol.Join) -> None:
         if self.shared.suspended.get(member, 0.0) > time.time():
             raise ProtocolError(Code.SUSPENDED)
+        if not await self.barrier.admit(link, f):
+            return
         pool = await self.pool.tickets()
         if any(t.member == member for t in pool):
             raise ProtocolError(Code.ALREADY_QUEUED)
@@ -181,7 +186,8 @@ class WaitingQueue:
             group.prompt, prompt.text, because, group.divides, langs=langs,
             cards={stage: shared.rng.randrange(len(shared.deck.cards_for(stage)))
                    for stage in STAGES if shared.deck.cards_for(stage)},
-            ends_at=now + minutes * 60 if minutes > 0 else None)
+            ends_at=now + minutes * 60 if minutes > 0 else None,
+            minor=any(shared.deck.has_minor(t.profile) for t in group.tickets))
         rooms = shared.broker.rooms
         await rooms.create_room(room, meta)
         shared.metrics.matched(group.tickets[0].mode, len(group.divides),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bridgechat.core.barrier import MODES as BARRIERS
 from bridgechat.settings import Settings
 
 ENV_PREFIX = "BRIDGECHAT_"
@@ -93,6 +94,12 @@ def network(value: str) -> str:
 def loop(value: str) -> str:
     if value not in LOOPS:
         raise OptionError(f"must be one of {', '.join(LOOPS)}, not {value!r}")
+    return value
+
+
+def barrier(value: str) -> str:
+    if value not in BARRIERS:
+        raise OptionError(f"must be one of {', '.join(BARRIERS)}, not {value!r}")
     return value
 
 
@@ -174,6 +181,8 @@ OPTIONS: tuple[Option, ...] = (
        "length of a guided conversation (0: open-ended)"),
     _o("send_rate", positive, "messages per second a member may send, after a burst"),
     _o("send_burst", positive, "messages a member may send at once"),
+    _o("first_day_burst", positive, "messages a member may send at once on the day they "
+       "joined (at most --send-burst)"),
     _o("outbox_frames", whole, "frames queued for a member before they are dropped as too "
        "slow"),
     _o("max_connections", whole, "open member connections this node accepts; more are "
@@ -184,6 +193,12 @@ OPTIONS: tuple[Option, ...] = (
        "after a burst of connections-per-address"),
     _o("new_members_per_hour", whole, "new members (hello without a token) an hour from one "
        "address"),
+    _o("bot_barrier", barrier, "proof of work before join: auto (only while joins a minute "
+       "pass --bot-barrier-per-minute), always or off"),
+    _o("bot_barrier_per_minute", whole, "joins a minute on this node past which auto asks "
+       "for a proof of work, harder as the flood grows"),
+    _o("bot_barrier_seconds", positive, "seconds a proof-of-work challenge stays good",
+       hidden=True),
     _o("trusted_proxies", network, "a reverse proxy (address or network) whose "
        "X-Forwarded-For is believed (repeatable)", many=True, called="trusted-proxy"),
     _o("heartbeat", positive, "seconds of silence before a member is pinged; no pong "

@@ -14,7 +14,9 @@ from bridgechat.web.keys import GATE, NODE, SETTINGS, SOCKETS
 from bridgechat.web.origin import origin_allowed
 
 log = logging.getLogger(__name__)
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+# worker-src: the bot barrier's puzzle runs in a Web Worker of ours (client_web/pow.js).
+CSP = ("default-src 'self'; script-src 'self'; worker-src 'self'; style-src 'self'; "
+       "connect-src 'self'; "
        "img-src 'self' data:; media-src 'self' data:; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")
 SECURITY_HEADERS = {
