@@ -190,7 +190,7 @@ def relay(label: str, urls: list[str], pids: list[int], proto: str, args: argpar
         return done
     cmd = [PY, "-m", "bridgechat", "bench", "relay", "--protocol", proto, "--pairs",
            str(pairs or args.pairs), "--rate", str(rate), "--duration", str(args.duration),
-           "--window", str(window), "--size", str(args.size), "--label", label,
+           "--window", str(window), "--size", str(args.size), "--text", args.text, "--label", label,
            "--client-loop", args.client_loop, "--json", str(path), "--quiet"]
     for u in urls:
         cmd += ["--url", u]
@@ -228,6 +228,8 @@ def main() -> None:
     p.add_argument("--pairs", type=int, default=100)
     p.add_argument("--duration", type=float, default=10.0)
     p.add_argument("--size", type=int, default=100)
+    p.add_argument("--text", choices=("pad", "chat"), default="pad",
+                   help="what the messages say (bridgechat bench relay --text)")
     p.add_argument("--loops", default="asyncio,uvloop")
     p.add_argument("--systems", default="bare,bridgechat-1,bridgechat-2,socketio-2")
     p.add_argument("--counts", default="1000,5000,10000")

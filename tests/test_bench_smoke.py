@@ -55,12 +55,13 @@ def test_bench_relay_prints_figures_and_no_errors(
 def test_bench_relay_runs_with_the_bot_barrier_on(
         make_server: Callable[..., LiveServer]) -> None:
     """Every join is challenged (docs/protocol.md, "Bot barrier"): the load generator
-    solves each challenge and the pairs are matched and chat as without it."""
+    solves each challenge and the pairs are matched and chat as without it (here in
+    ordinary sentences, `--text chat`, which pass the safety checks)."""
     port = free_port()
     srv = make_server("--send-rate", "1000", "--send-burst", "1000", "--first-day-burst", "1000",
                       "--bot-barrier", "always", "--metrics-listen", f"127.0.0.1:{port}")
     done = bench("relay", "--url", srv.url, "--pairs", "3", "--rate", "30", "--duration", "1",
-                 "--warmup", "0.2", "--procs", "1")
+                 "--warmup", "0.2", "--procs", "1", "--text", "chat")
     assert done.returncode == 0, f"{done.stdout}\n{done.stderr}\n{srv.log()[-3000:]}"
     assert "setup: 3 of 3 pairs matched" in done.stderr
     assert re.search(r"^errors\s+0$", done.stdout, re.M), done.stdout

@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int, default=1,
                    help="with --rate 0: messages in flight per member")
     p.add_argument("--size", type=int, default=100, help="characters of text per message")
+    p.add_argument("--text", choices=("pad", "chat"), default="pad",
+                   help="pad: the send time in digits, then x's (a long number in every "
+                        "message); chat: ordinary sentences, the send time in letters")
     p.add_argument("--procs", type=int, default=usable_cpus(),
                    help="client processes (default: one per core this process may use: "
                         "two on one core would wait for each other's time slice)")
@@ -101,7 +104,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for wid, (first, n) in enumerate(split(args.pairs, procs)):
         mine, theirs = ctx.Pipe()
         job = Job(wid, args.protocol, urls, first, n, args.rate * n / args.pairs, args.window,
-                  args.size, args.origin, args.setup_timeout, args.client_loop == "uvloop")
+                  args.size, args.origin, args.setup_timeout, args.client_loop == "uvloop",
+                  args.text)
         proc = ctx.Process(target=worker, args=(job, theirs, out), daemon=True)
         proc.start()
         workers.append((proc, mine))

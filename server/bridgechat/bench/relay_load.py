@@ -26,6 +26,28 @@ from bridgechat.bench.loopback import open_ws
 from bridgechat.bench.protocols import decode_json, pair_up, say_hello, wait_matched
 
 PAD = "x" * 16384
+# --text chat: ordinary sentences (a discussion of the deck's first prompt), and the send
+# time in letters, so that a message looks like chat to the server's safety checks.
+CHAT = ("I think trust grows slowly, when a neighbour helps with small things like parcels "
+        "or the bins, and after a while you just know each other well enough to ask more. ")
+CHAT_PAD = (CHAT * (16384 // len(CHAT) + 1))[:16384]
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def stamp(ns: int) -> str:
+    """The send time (ns) in lower-case letters, base 26."""
+    out = []
+    while ns:
+        ns, r = divmod(ns, 26)
+        out.append(LETTERS[r])
+    return "".join(reversed(out)) or "a"
+
+
+def unstamp(text: str) -> int:
+    n = 0
+    for c in text:
+        n = n * 26 + LETTERS.index(c)
+    return n
 DRAIN = 3.0  # seconds to wait for frames in flight once sending stops
 TICK = 0.001  # the open-loop sender's shortest sleep
 ROUND = 10_000  # most sends per round of the open-loop sender
@@ -45,6 +67,7 @@ class Job:
     origin: str | None
     setup_timeout: float
     uvloop: bool
+    text: str = "pad"  # or "chat" (--text)
 
 
 class Member:
@@ -120,8 +143,12 @@ class Load:
         m.count += 1
         mid = f"{m.tag}.{m.count}"
         now = time.monotonic_ns()
-        head = f"t{now}|{m.tag}|"
-        text = head + PAD[:max(0, self.job.size - len(head))]
+        if self.job.text == "chat":
+            head = f"t{stamp(now)}|{m.tag}|"
+            text = head + CHAT_PAD[:max(0, self.job.size - len(head))]
+        else:
+            head = f"t{now}|{m.tag}|"
+            text = head + PAD[:max(0, self.job.size - len(head))]
         body = f'{m.prefix}{mid}","text":"{text}"}}'
         frame = f"42{m.count}{body}]" if self.job.protocol == "socketio" else body
         if self.acks:
@@ -140,7 +167,7 @@ class Load:
         now = time.monotonic_ns()
         t = self.t
         bar = text.index("|", 1)
-        sent = int(text[1:bar])
+        sent = unstamp(text[1:bar]) if self.job.text == "chat" else int(text[1:bar])
         t.recv += 1
         if text[bar + 1:text.index("|", bar + 1)] != m.peer.tag:
             t.errors["misrouted"] += 1

@@ -9,9 +9,7 @@ Undone first: NFKC (０７９, ｍａｉｌ＠ｘ．ｃｏｍ), any Unicode digi
 format characters (zero-width, soft hyphen), Cyrillic or Greek look-alikes in a Latin word,
 digits glued to letters, "plus" for '+'. Digits may be split by spaces, dots, dashes,
 slashes, parentheses; "at" and "dot" may be words of the deck's languages or bracketed.
-Most chat is let through by 2-3 regular expressions in 3-5 µs; the rest costs 0.05-1 ms.
-docs/safety.md ("Contact details") has the figures, the commands and what is not caught.
-"""
+Most chat passes 2-3 regular expressions in 3-5 µs; docs/safety.md has the figures."""
 
 from __future__ import annotations
 
@@ -214,6 +212,13 @@ def spelled(text: str) -> tuple[int, str] | None:
 
 # -- phone numbers ---------------------------------------------------------------------
 RUN = re.compile(r"[+(]?[0-9](?:[^\w\n]{0,3}+[0-9])+")
+NOT_DIGIT = re.compile("[^0-9]")
+# At most this many link-like words or runs of digits: more (a pasted list) is held whole.
+MOST = 24
+# Never phone numbers, blanked out first: over 15 digits (E.164's most); 11 or more without
+# a leading 0 or + (no national number is, `fits` says); a decimal with 7 digits after its point.
+NOT_PHONES = re.compile(r"[0-9]{16,}|(?<![0-9+])[1-9][0-9]{10,}(?![0-9])"
+                        r"|(?<![0-9.])[0-9]+\.[0-9]{7,}(?![0-9.])")
 GROUPED = re.compile(r"[0-9]{1,3}(?:[ .,\u00a0\u202f'][0-9]{3})+")  # 20 000, 1.200.000
 RANGE = re.compile(r"\s[-–—]\s")
 SOFT = re.compile(r"\s*[,;|]\s*|\s+/\s+")  # parts a run of digits into numbers
@@ -266,6 +271,15 @@ def valid_in(digits: str, region: str) -> bool:
         return False
 
 
+def digits(text: str, seven: re.Pattern[str]) -> bool:
+    """Seven digits or more that may be a phone number (the long ones never are)."""
+    if seven.search(text) is None:
+        return False
+    if not text.isascii():  # else only each run of digits is read again
+        return seven.search(NOT_PHONES.sub(" ", text)) is not None
+    return any(seven.search(NOT_PHONES.sub(" ", r[0])) for r in RUN.finditer(text))
+
+
 class ContactCheck:
     """Finds contact details in chat messages, for the phone regions given."""
 
@@ -279,8 +293,7 @@ class ContactCheck:
         zero = {m.id for m in metadata if m is not None and m.national_prefix == "0"}
         self.zero_regions = tuple(r for r in self.regions if r in zero)
         self.other_regions = tuple(r for r in self.regions if r not in zero)
-        # A national number's trunk prefix and possible lengths, per region: a run of digits
-        # of no possible length is not parsed there (most long numbers in chat are not phones).
+        # Trunk prefix and possible lengths per region: digits of no possible length aren't parsed.
         self.shape = {m.id: (m.national_prefix or "", frozenset(m.general_desc.possible_length))
                       for m in metadata if m is not None and m.general_desc is not None}
         # Known domains only (by default linkify-it takes any two letters), no '//' links.
@@ -296,7 +309,7 @@ class ContactCheck:
         """The kind of the first contact detail in `text`, or None."""
         if text.isascii():
             words = ASCII_MAYBE.search(text.lower()) is not None
-            if not words and ASCII_DIGITS.search(text) is None:
+            if not words and not digits(text, ASCII_DIGITS):
                 return None
         else:
             text = unicodedata.normalize("NFKC", text)
@@ -304,7 +317,7 @@ class ContactCheck:
                 text = INVISIBLE.sub("", text)
             low = text.lower()
             words = ASCII_MAYBE.search(low) is not None or OTHER_MAYBE.search(low) is not None
-            if not words and DIGITS.search(text) is None:
+            if not words and not digits(text, DIGITS):
                 return None
         return min(self.details(normalised(text), words), default=(0, None))[1]
 
@@ -338,6 +351,8 @@ class ContactCheck:
 
     def phone(self, text: str) -> int | None:
         """Where the first valid phone number of the regions starts in `text`."""
+        # Blanked to the same length, so that positions found later still hold.
+        text = NOT_PHONES.sub(lambda m: " " * len(m[0]), text)
         for n, run in enumerate(RUN.finditer(text)):
             if n == MOST or len(run[0]) > 400:  # as for links: a list of numbers is held whole
                 return run.start()
@@ -368,13 +383,6 @@ class ContactCheck:
             return True
         return len(digits) in lengths or (
             bool(prefix) and digits.startswith(prefix) and len(digits) - len(prefix) in lengths)
-
-
-NOT_DIGIT = re.compile("[^0-9]")
-# The most words that may be links, or runs of digits, a message is searched for: a message
-# with more (a pasted list, not chat) is held as a whole. This bounds a message's cost at
-# about a millisecond, where 500 dotted words would take five.
-MOST = 24
 
 
 def link_kind(m: Any) -> str | None:

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 
 from confusable_homoglyphs import confusables
 
+from bridgechat.core.contact import either
 from bridgechat.core.protocol import ServerFrame
 
 
@@ -39,6 +40,9 @@ class Nudge(ServerFrame, tag="nudge"):
 
 
 SEPARATORS = re.compile(r"[\W_]+")
+# In ASCII, the same characters removed by one C-level pass (the prefilter's text).
+UNSEPARATED = str.maketrans("", "", "".join(c for c in map(chr, range(128))
+                                            if not c.isalnum()))
 
 
 def _fold_table() -> dict[int, str | None]:
@@ -79,7 +83,7 @@ def skeleton(text: str) -> str:
 class WatchList:
     """The deck's phrases in every language, as one expression over skeletons."""
 
-    __slots__ = ("pattern", "size")
+    __slots__ = ("pattern", "size", "squashed")
 
     def __init__(self, phrases: Mapping[str, Iterable[str]]) -> None:
         # Every language's phrases apply to every message: members of one room may
@@ -89,7 +93,17 @@ class WatchList:
         self.size = len(folded)
         self.pattern = (re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, folded)) + r")(?!\w)")
                         if folded else None)
+        # The phrases without their spaces, to look for in a text without its separators:
+        # what every match needs, and cheaper to search, so most messages stop there.
+        # (Only the phrases all in ASCII: the others can never be in an ASCII text.)
+        ascii_only = [s.replace(" ", "") for s in folded if s.isascii()]
+        self.squashed = re.compile(either(ascii_only) if ascii_only else "$^")
 
     def hits(self, text: str) -> bool:
         """Does the message hold a watched phrase?"""
-        return self.pattern is not None and self.pattern.search(skeleton(text)) is not None
+        if self.pattern is None:
+            return False
+        low = text.casefold()
+        if low.isascii() and self.squashed.search(low.translate(UNSEPARATED)) is None:
+            return False
+        return self.pattern.search(skeleton(text)) is not None
