@@ -16,8 +16,11 @@ the keys it uses (all under the `bc:` prefix) listed at its top:
 | `pairs`: recent and meet-again pairs | redis_pairs.py |
 | `keys`: franking keys | redis_keys.py |
 
-`bc:epoch` is set once; when a heartbeat finds it gone, Redis lost its
-state, and `on_reset` lets the node put back what it holds.
+Each node keeps a key of its own, `bc:epoch:<node>`; when a heartbeat finds
+it gone, Redis lost its state, and the node puts back what it holds (its
+members' rooms, then `on_reset`). A key per node, not one for all: each node
+must learn of the reset, or the rooms only it remembered stay lost while its
+members reconnect.
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ __all__ = ["RedisBroker", "RedisStartError", "RedisUrlError"]
 log = logging.getLogger("bridgechat.redis")
 HISTORY = 500
 HEARTBEAT = 2.0
+# A node's epoch key outlives many beats; were it to expire (a node paused for an hour),
+# putting back what the node holds again is harmless: only what is missing is restored.
+EPOCH_TTL = 3600
 
 
 class RedisBroker:
@@ -52,6 +58,7 @@ class RedisBroker:
 
     def __init__(self, url: str, node: str, history: int = HISTORY) -> None:
         self.node = node
+        self.epoch = f"{P}epoch:{node}"
         self.target = parse_redis_url(url)
         self.link = RedisLink(self.target)
         self.held = Held()
@@ -71,7 +78,7 @@ class RedisBroker:
         try:
             await self.link.open()
             await self._fanout.start(inbox)
-            await self.link.client.set(f"{P}epoch", "1", nx=True)
+            await self.link.client.set(self.epoch, "1", ex=EPOCH_TTL)
         except BaseException as exc:
             await self.close()
             if isinstance(exc, (RedisError, OSError)):
@@ -98,7 +105,8 @@ class RedisBroker:
         while True:
             await asyncio.sleep(delay)
             try:
-                fresh = await self.link.client.set(f"{P}epoch", "1", nx=True)
+                # Set again (and its expiry renewed) at each beat: gone means a reset.
+                fresh = await self.link.client.set(self.epoch, "1", ex=EPOCH_TTL, get=True) is None
                 await self._fanout.beat()
                 if not ok:
                     log.info("redis is back")
