@@ -52,7 +52,7 @@ from conftest import ROOT, LiveServer
 from hostile_peer import Peer, Watch, junk_frames, next_address, raw_payloads
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from wsclient import DIVIDE_A, DIVIDE_B
+from wsclient import DIVIDE_A, DIVIDE_B, marker
 
 WAIT = 5.0  # bound on every wait for an answer
 BATCH = 12  # pairs matched at once when the pool runs dry
@@ -142,11 +142,6 @@ def harness(server: LiveServer) -> Iterator[Harness]:
 WHO = st.integers(0, 1)
 HOSTILE = st.sampled_from(["h", "s"])
 
-
-def letters() -> str:
-    """A unique word of letters only: random digits beside a count could read as a phone
-    number, which the server holds back (docs/safety.md)."""
-    return uuid.uuid4().hex[:8].translate(str.maketrans("0123456789", "ghijklmnop"))
 ACTIONS = st.one_of(
     st.tuples(st.just("send"), WHO), st.tuples(st.just("send"), WHO),
     st.tuples(st.just("resend"), WHO), st.tuples(st.just("typing"), WHO),
@@ -244,7 +239,7 @@ class Example:
     # -- the well-behaved members' actions ----------------------------------------------
 
     async def good_send(self, m: Peer) -> None:
-        await m.say(f"{m.alias} {len(m.acked)} {letters()}")
+        await m.say(f"{m.alias} {len(m.acked)} {marker()[:8]}")
 
     async def good_resend(self, m: Peer) -> None:
         if not m.acked:
@@ -269,7 +264,7 @@ class Example:
         await m.partner.caught_up(WAIT)
         m.abort()
         await m.ended(WAIT)
-        sent = [(await m.partner.say(f"while away {i} {letters()}"))
+        sent = [(await m.partner.say(f"while away {i} {marker()[:8]}"))
                 for i in range(missed)]
         await m.reopen()
         welcome = await m.hello(m.token)
