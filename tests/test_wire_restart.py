@@ -8,10 +8,10 @@ the same thing, so the test runs on whichever broker the suite runs on.
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Any
 
+import wsclient
 from conftest import TEST_BROKER
 from wsclient import Clients, Member
 
@@ -28,7 +28,7 @@ async def back(clients: Clients, token: str | None) -> Member:
 
 async def test_rooms_outlive_a_restart_and_reports_keep_their_window(make_server: Any) -> None:
     srv = make_server()
-    marker = f"restart-canary-{uuid.uuid4().hex}"
+    marker = f"restart-canary-{wsclient.marker()}"
     async with Clients(srv.ws_url) as clients:
         live = await clients.pair()
         await live.a.say(live.room, marker)
