@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bridgechat.broker import send as numbered
 from bridgechat.core import consent, extension, protocol
 from bridgechat.core.protocol import Code, ProtocolError
 from bridgechat.core.room import GONE, Accepted, Room, RoomMeta
@@ -90,10 +91,8 @@ class Chat:
                     raise ProtocolError(Code.CONTACT_HELD)
                 if meta.exchanged:
                     session.exchanged.add(f.room)
-            got = self.rooms.send_soon(f.room, member, f.id, protocol.iso(time.time()), f.text,
-                                       allowed)
-            if not isinstance(got, Accepted):
-                got = await got
+            got = await numbered(self.rooms, f.room, member, f.id, protocol.iso(time.time()),
+                                 f.text, allowed)
         except BaseException:
             session.send_failed(allowed)
             raise
