@@ -283,5 +283,5 @@ def test_the_module_is_pure() -> None:
     imports = re.findall(r"^(?:from|import) ([\w.]+)", source, re.MULTILINE)
     assert set(imports) <= {"__future__", "itertools", "re", "unicodedata", "collections.abc",
                             "typing", "phonenumbers", "linkify_it", "linkify_it.tlds",
-                            "bridgechat.core.contact_words"}, imports
+                            "bridgechat.core.contact_words", "bridgechat.core.substrings"}, imports
     assert len(source.splitlines()) < 400

@@ -14,6 +14,7 @@ from bridgechat.core.deck import DeckError, parse_deck
 from bridgechat.core.protocol import Code, ProtocolError
 from bridgechat.core.room import Room, RoomMeta
 from bridgechat.core.session import Limits, Session
+from bridgechat.core.substrings import Substrings
 from bridgechat.core.watch import WatchList, skeleton
 
 HELLO = json.dumps({"type": "hello", "v": 1})
@@ -103,6 +104,13 @@ def test_ordinary_text_is_not_watched(text: str) -> None:
 def test_an_empty_watch_list_matches_nothing() -> None:
     empty = WatchList({"en": [" ", ""]})
     assert empty.size == 0 and not empty.hits("anything at all")
+
+
+def test_the_first_pass_finds_a_word_anywhere_and_nothing_else() -> None:
+    words = Substrings(["insta", "mail", ""])
+    assert words.any_in("my gmail") and words.any_in("instagram") and words.any_in("mail")
+    assert not words.any_in("I sent it by post") and not words.any_in("")
+    assert not Substrings([]).any_in("insta")
 
 
 # -- the session marks what it found on each send ---------------------------------------

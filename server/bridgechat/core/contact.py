@@ -34,6 +34,7 @@ from bridgechat.core.contact_words import (
     PLATFORM_WORDS_OTHER,
     PROVIDERS,
 )
+from bridgechat.core.substrings import Substrings
 
 KINDS = ("phone", "email", "link", "handle")
 
@@ -82,17 +83,11 @@ def normalised(text: str) -> str:
 
 
 # -- the prefilter --------------------------------------------------------------------
-def either(words: Iterable[str]) -> str:
-    """An alternation of literal words grouped by first character: as every branch then
-    starts with a literal, `re` skips in C each position where none can start."""
-    groups: dict[str, list[str]] = {}
-    for word in sorted(set(words), key=len, reverse=True):
-        groups.setdefault(word[0], []).append(re.escape(word[1:]))
-    return "|".join(f"{re.escape(c)}(?:{'|'.join(rest)})" for c, rest in groups.items())
-
-
-ASCII_MAYBE = re.compile(either((*MARKS, *PLATFORM_WORDS, *DOT_WORDS[:5])) + r"|\.(?=[a-z])")
-OTHER_MAYBE = re.compile(either((*PLATFORM_WORDS_OTHER, *DOT_WORDS[5:])) + r"|\.(?=[^\W\d_])")
+# The marks, platforms and dots a message needs to hold an address or a handle.
+ASCII_WORDS = Substrings((*MARKS, *PLATFORM_WORDS, *DOT_WORDS[:5]))
+WORDS = Substrings((*MARKS, *PLATFORM_WORDS, *DOT_WORDS, *PLATFORM_WORDS_OTHER))
+ASCII_DOT = re.compile(r"\.(?=[a-z])")
+DOT_LETTER = re.compile(r"\.(?=[^\W\d_])")
 # Seven digits (the shortest number of the regions) apart by at most 3 non-letters each.
 ASCII_DIGITS = re.compile(r"[0-9](?:[^\w\n]{0,3}+[0-9]){6}")
 DIGITS = re.compile(r"\d(?:[^\w\n]{0,3}+\d){6}")
@@ -211,14 +206,18 @@ def spelled(text: str) -> tuple[int, str] | None:
 
 
 # -- phone numbers ---------------------------------------------------------------------
-RUN = re.compile(r"[+(]?[0-9](?:[^\w\n]{0,3}+[0-9])+")
+# [+(]?[0-9]..., written to start with one character class for the same reason.
+RUN = re.compile(r"[+(0-9](?:(?<=[+(])[0-9]|(?<=[0-9]))(?:[^\w\n]{0,3}+[0-9])+")
 NOT_DIGIT = re.compile("[^0-9]")
 # At most this many link-like words or runs of digits: more (a pasted list) is held whole.
 MOST = 24
 # Never phone numbers, blanked out first: over 15 digits (E.164's most); 11 or more without
 # a leading 0 or + (no national number is, `fits` says); a decimal with 7 digits after its point.
-NOT_PHONES = re.compile(r"[0-9]{16,}|(?<![0-9+])[1-9][0-9]{10,}(?![0-9])"
-                        r"|(?<![0-9.])[0-9]+\.[0-9]{7,}(?![0-9.])")
+# 16 digits or more, 11 or more not led by 0 or +, a long decimal. Each branch starts
+# with the same digit, taken first, so that `re` skips every other character in C (the
+# lookbehinds then look past it): four times faster on a line with one long number.
+NOT_PHONES = re.compile(r"[0-9](?:[0-9]{15,}|(?<![0-9+].)(?<=[1-9])[0-9]{10,}(?![0-9])"
+                        r"|(?<![0-9.].)[0-9]*\.[0-9]{7,}(?![0-9.]))")
 GROUPED = re.compile(r"[0-9]{1,3}(?:[ .,\u00a0\u202f'][0-9]{3})+")  # 20 000, 1.200.000
 RANGE = re.compile(r"\s[-–—]\s")
 SOFT = re.compile(r"\s*[,;|]\s*|\s+/\s+")  # parts a run of digits into numbers
@@ -273,11 +272,7 @@ def valid_in(digits: str, region: str) -> bool:
 
 def digits(text: str, seven: re.Pattern[str]) -> bool:
     """Seven digits or more that may be a phone number (the long ones never are)."""
-    if seven.search(text) is None:
-        return False
-    if not text.isascii():  # else only each run of digits is read again
-        return seven.search(NOT_PHONES.sub(" ", text)) is not None
-    return any(seven.search(NOT_PHONES.sub(" ", r[0])) for r in RUN.finditer(text))
+    return seven.search(text) is not None and seven.search(NOT_PHONES.sub(" ", text)) is not None
 
 
 class ContactCheck:
@@ -308,7 +303,8 @@ class ContactCheck:
     def find(self, text: str) -> str | None:
         """The kind of the first contact detail in `text`, or None."""
         if text.isascii():
-            words = ASCII_MAYBE.search(text.lower()) is not None
+            low = text.lower()
+            words = ASCII_WORDS.any_in(low) or ASCII_DOT.search(low) is not None
             if not words and not digits(text, ASCII_DIGITS):
                 return None
         else:
@@ -316,7 +312,7 @@ class ContactCheck:
             if not text.isprintable():  # one pass in C, where the search takes ten times as long
                 text = INVISIBLE.sub("", text)
             low = text.lower()
-            words = ASCII_MAYBE.search(low) is not None or OTHER_MAYBE.search(low) is not None
+            words = WORDS.any_in(low) or DOT_LETTER.search(low) is not None
             if not words and not digits(text, DIGITS):
                 return None
         return min(self.details(normalised(text), words), default=(0, None))[1]

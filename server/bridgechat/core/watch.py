@@ -28,8 +28,8 @@ from collections.abc import Iterable, Mapping
 
 from confusable_homoglyphs import confusables
 
-from bridgechat.core.contact import either
 from bridgechat.core.protocol import ServerFrame
+from bridgechat.core.substrings import Substrings
 
 
 class Nudge(ServerFrame, tag="nudge"):
@@ -41,8 +41,8 @@ class Nudge(ServerFrame, tag="nudge"):
 
 SEPARATORS = re.compile(r"[\W_]+")
 # In ASCII, the same characters removed by one C-level pass (the prefilter's text).
-UNSEPARATED = str.maketrans("", "", "".join(c for c in map(chr, range(128))
-                                            if not c.isalnum()))
+# (bytes.translate: str.translate deletes one character at a time, six times slower.)
+UNSEPARATED = bytes(c for c in range(128) if not chr(c).isalnum())
 
 
 def _fold_table() -> dict[int, str | None]:
@@ -97,13 +97,14 @@ class WatchList:
         # what every match needs, and cheaper to search, so most messages stop there.
         # (Only the phrases all in ASCII: the others can never be in an ASCII text.)
         ascii_only = [s.replace(" ", "") for s in folded if s.isascii()]
-        self.squashed = re.compile(either(ascii_only) if ascii_only else "$^")
+        self.squashed = Substrings(ascii_only)
 
     def hits(self, text: str) -> bool:
         """Does the message hold a watched phrase?"""
         if self.pattern is None:
             return False
         low = text.casefold()
-        if low.isascii() and self.squashed.search(low.translate(UNSEPARATED)) is None:
+        if low.isascii() and not self.squashed.any_in(
+                low.encode("ascii").translate(None, UNSEPARATED).decode("ascii")):
             return False
         return self.pattern.search(skeleton(text)) is not None
