@@ -423,6 +423,8 @@ const on = {
   },
 
   notice(f) {
+    // A moderator speaking to a room: shown inside that conversation (chat.js).
+    if (f.level === 'moderator' && S.rooms.get(f.room)?.modNotice(f)) return;
     modNotice(f, () => screenHeading().focus());
   },
 

@@ -326,6 +326,21 @@ export class RoomView {
     return p;
   }
 
+  // A moderator's words to this room (`notice`, level "moderator"): in the log where they
+  // were said, set apart from the members' messages; the log's polite live region reads
+  // the label and the words together. Kept nowhere, as the server keeps them nowhere.
+  modNotice(f) {
+    const box = document.createElement('div');
+    box.className = 'mod-said';
+    box.dir = document.documentElement.dir;
+    const label = span('mod-said-label', t('chat.modNotice'));
+    const text = span('mod-said-text', String(f.message || ''));
+    text.dir = 'auto';
+    box.append(label, text);
+    this.append(box, true);
+    return true;
+  }
+
   // A `stage` frame: the step shows in the header; its card once, in the log.
   stage(f) {
     const n = STAGES.indexOf(f.stage) + 1;

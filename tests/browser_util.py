@@ -142,6 +142,15 @@ def choose(page: Page, prompt: str, age: str | None = None, stance: str | None =
         page.get_by_label(AGE_LABEL).select_option(age)
 
 
+def join_in_any_language(page: Page, prompt: str, age: str) -> None:
+    """Choose a prompt and an age band and join, by value: the page may be in any language."""
+    page.locator(".step-link[data-go='1']").click()
+    page.locator(f"#prompt-list input[value={prompt}]").check()
+    page.locator(".step-link[data-go='2']").click()
+    page.locator("#d-0").select_option(age)
+    page.locator("#join-btn").click()
+
+
 def find_partner(page: Page) -> None:
     page.get_by_role("button", name="Find a partner").click()
 

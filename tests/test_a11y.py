@@ -1,6 +1,8 @@
 """axe-core (from npm, see package.json) on the member page in every state a
 member meets: WCAG 2.0, 2.1 and 2.2 at levels A and AA must report no
 violation, in English and in Arabic (right to left), each in light and dark mode.
+The moderators' dashboard likewise, on every tab with data on it and with each of its
+questions open (English light and dark, Arabic).
 
 axe is injected with `page.add_script_tag`, an inline script, so these pages
 bypass the Content-Security-Policy; every other browser test runs under it.
@@ -8,7 +10,9 @@ bypass the Content-Security-Policy; every other browser test runs under it.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -24,7 +28,10 @@ from browser_util import (  # noqa: F401 - the *_fixture names are fixtures
     say,
 )
 from conftest import ROOT
+from modclient import PASSWORD, moderated_server
 from playwright.sync_api import Page, expect
+from test_moderation_reports import report, said
+from wsclient import DIVIDE_A, Clients, fresh_lang
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -156,3 +163,114 @@ def test_axe_arabic_right_to_left(open_member: Callable[..., Member], scheme: st
     expect(pa.locator("html")).to_have_attribute("lang", "ar")
     conversation_states(pa, pb, {"light": "home", "dark": "future"}[scheme], "تحدّث",
                         f"ar {scheme}")
+
+
+# ---- the moderators' dashboard ----
+
+class Members:
+    """Member clients (tests/wsclient.py) on their own event loop in a thread, so a sync
+    Playwright test can keep them connected while axe looks at the dashboard."""
+
+    def __init__(self, ws_url: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.clients = Clients(ws_url)
+
+    def run(self, coro):  # type: ignore[no-untyped-def]
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
+
+    def close(self) -> None:
+        self.run(self.clients.__aexit__(None, None, None))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def mod_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    srv = moderated_server(tmp_path_factory)
+    yield srv
+    srv.stop()
+
+
+async def _busy_pool(clients, prompt: int):  # type: ignore[no-untyped-def]
+    """Two waiting members the matcher leaves apart, a live room and a report."""
+    lang = fresh_lang()
+    tickets = []
+    for p in (prompt, prompt + 1):
+        m = await clients.member()
+        tickets.append((await m.join([m.prompt_id(p)], [lang], DIVIDE_A))["ticket"])
+    pair = await clients.pair()
+    await report(pair, await said(pair, "rude words"), "personal_info")
+    return tickets, pair
+
+
+@pytest.mark.parametrize(("scheme", "locale"), [("light", "en-GB"), ("dark", "en-GB"),
+                                                ("light", "ar")])
+def test_axe_dashboard_every_tab(browser, mod_server, scheme: str,  # type: ignore[no-untyped-def]
+                                 locale: str) -> None:
+    tag = f"dashboard {locale} {scheme}"
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, color_scheme=scheme,
+                              locale=locale, bypass_csp=True)
+    page = ctx.new_page()
+    members = Members(mod_server.ws_url)
+    try:
+        page.goto(mod_server.url + "/moderate.html")
+        expect(page.locator("#login-form")).to_be_visible()
+        page.locator("#username").fill("ann")
+        page.locator("#password").fill("wrong password, quite long")
+        page.locator("#login-btn").click()
+        expect(page.locator("#login-err")).not_to_be_empty()
+        axe(page, f"{tag}: sign-in with an error")
+        page.locator("#password").fill(PASSWORD)
+        page.locator("#login-btn").click()
+        expect(page.locator("#live")).to_have_attribute("data-state", "live")
+
+        tickets, pair = members.run(_busy_pool(members.clients, len(locale) + len(scheme)))
+        expect(page.locator("#reports li")).to_have_count(1)
+        for t in tickets:
+            page.locator(f'#queue tr[data-ticket="{t}"] input').check()
+        page.locator("#match-check").click()
+        expect(page.locator("#match-result")).not_to_be_empty()
+        page.locator(".chart details summary").first.click()
+        page.locator(".note summary").click()
+        axe(page, f"{tag}: live, a check's answer, a chart's figures, the shift note")
+        page.locator(f'#rooms tr[data-room="{pair.room}"] button').first.click()
+        expect(page.locator("#notice")).to_be_visible()
+        axe(page, f"{tag}: live, the notice form")
+        page.locator("#notice button[value=cancel]").click()
+
+        page.locator("#tab-reports").click()
+        expect(page.locator("#report-list tbody tr")).to_have_count(1)
+        page.locator("#report-list tbody tr button").click()
+        expect(page.locator("#report")).to_be_visible()
+        page.locator("#resolve-form button[type=submit]").click()  # no decision: an error
+        expect(page.locator("#resolve-err")).not_to_be_empty()
+        axe(page, f"{tag}: reports, one open with an error")
+
+        page.locator("#resolve-form input[value=suspend]").check()
+        page.locator("#resolve-note").fill("x")
+        page.locator("#resolve-form button[type=submit]").click()
+        expect(page.locator("#report")).to_be_hidden()
+        page.locator("#tab-suspensions").click()
+        expect(page.locator("#suspensions tbody tr").first).to_be_visible()
+        axe(page, f"{tag}: suspensions")
+        page.locator("#suspensions tbody tr").first.locator("button").last.click()
+        expect(page.locator("#ask")).to_be_visible()
+        axe(page, f"{tag}: suspensions, lifting asks why")
+        page.locator("#ask button[value=cancel]").click()
+
+        page.locator("#tab-prompts").click()
+        axe(page, f"{tag}: prompts")
+        page.locator("#prompts tbody tr").first.locator("button").last.click()
+        expect(page.locator("#ask")).to_be_visible()
+        axe(page, f"{tag}: prompts, retiring asks first")
+        page.locator("#ask button[value=cancel]").click()
+
+        page.locator("#tab-audit").click()
+        expect(page.locator("#audit tbody tr").first).to_be_visible()
+        axe(page, f"{tag}: audit and invites")
+    finally:
+        members.close()
+        ctx.close()

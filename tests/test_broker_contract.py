@@ -98,6 +98,20 @@ async def test_pool_keeps_tickets_whole_and_removes_once(broker) -> None:
     assert [t.id for t in await b.pool.tickets()] == ["t2"]
 
 
+async def test_pool_takes_a_group_whole_or_not_at_all(broker) -> None:
+    b, _ = broker
+    for tid, member in (("t1", "m1"), ("t2", "m2"), ("t3", "m3")):
+        await b.pool.add_ticket(ticket(tid, member))
+    # One of them is gone: nothing is taken, the others stay waiting.
+    assert await b.pool.take_tickets(["t1", "gone", "t2"]) is None
+    assert sorted(t.id for t in await b.pool.tickets()) == ["t1", "t2", "t3"]
+    assert await b.pool.take_tickets(["t2", "t1"]) == [ticket("t2", "m2"), ticket("t1", "m1")]
+    assert [t.id for t in await b.pool.tickets()] == ["t3"]
+    # Taken once: a second taker (the matcher on another node) gets nothing.
+    assert await b.pool.take_tickets(["t1", "t3"]) is None
+    assert [t.id for t in await b.pool.tickets()] == ["t3"]
+
+
 async def test_publish_reaches_deliver_for_subscribed_members_only(broker) -> None:
     b, inbox = broker
     await b.fanout.subscribe("m1")
@@ -365,6 +379,58 @@ async def test_a_token_spent_on_one_node_is_spent_on_the_other(redis_url: str) -
     finally:
         await a.close()
         await b.close()
+
+
+async def test_counters_sum_per_minute_and_per_day_and_forget_the_old(broker) -> None:
+    """The moderators' charts: counts per minute for the last hour, per day for today."""
+    b, _ = broker
+    now = time.time()
+    minute = int(now // 60)
+    await b.counters.add({"rooms": 1, "crossing2": 1}, now)
+    await b.counters.add({"rooms": 2, "crossing2": 0}, now)
+    await b.counters.add({"rooms": 1}, (minute - 2) * 60 + 5)
+    assert await b.counters.minutes("rooms", minute - 3, 4) == [0, 1, 0, 3]
+    assert await b.counters.minutes("crossing2", minute, 1) == [1]
+    assert await b.counters.minutes("nothing", minute, 2) == [0, 0]
+    assert await b.counters.minutes("rooms", minute, 0) == []
+    day = await b.counters.day(["rooms", "crossing2", "nothing"], now)
+    if int((now - 120) // 86400) == int(now // 86400):  # not just after midnight (UTC)
+        assert day == [4, 1, 0]
+    # A count for a minute long gone is not kept, and yesterday's is not today's.
+    old = now - 3 * 3600
+    await b.counters.add({"stale": 5}, old)
+    assert await b.counters.minutes("stale", int(old // 60), 1) == [0]
+    await b.counters.add({"yesterday": 1}, now - 86400)
+    assert await b.counters.day(["yesterday"], now) == [0]
+    assert await b.counters.day(["yesterday"], now - 86400) == [1]
+
+
+async def test_counts_made_on_two_nodes_add_up(redis_url: str) -> None:
+    a = await redis_broker(redis_url, "n1", flush=True)
+    b = await redis_broker(redis_url, "n2", flush=False)
+    try:
+        now = time.time()
+        await a.counters.add({"rooms": 2}, now)
+        await b.counters.add({"rooms": 3}, now)
+        for node in (a, b):
+            assert await node.counters.minutes("rooms", int(now // 60), 1) == [5]
+            assert await node.counters.day(["rooms"], now) == [5]
+        ttl = await a.link.client.ttl(f"bc:count:rooms:m:{int(now // 60)}")
+        assert 3600 < ttl <= 3660  # an hour past its minute: the charts' hour, then gone
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_the_memory_broker_keeps_counts_across_a_restart() -> None:
+    """A single node's clean restart keeps today's figures (sealed with the rooms)."""
+    a = MemoryBroker()
+    now = time.time()
+    await a.counters.add({"rooms": 3}, now)
+    b = MemoryBroker()
+    b.restore(a.snapshot())
+    assert await b.counters.day(["rooms"], now) == [3]
+    assert await b.counters.minutes("rooms", int(now // 60), 1) == [3]
 
 
 async def test_leader_lock_is_held_by_one(broker) -> None:

@@ -32,6 +32,7 @@ from browser_util import (  # noqa: F401 - the *_fixture names are fixtures
     choose,
     find_partner,
     in_menu,
+    join_in_any_language,
     log,
     named,
     open_member_fixture,
@@ -327,11 +328,7 @@ def test_the_moderators_warning_and_suspension_in_the_members_language(
     pa, pb = a.page, b.page
     choose(pa, "news", age="18-29")
     find_partner(pa)
-    pb.locator(".step-link[data-go='1']").click()
-    pb.locator("#prompt-list input[value=news]").check()
-    pb.locator(".step-link[data-go='2']").click()
-    pb.locator("#d-0").select_option("60+")
-    pb.locator("#join-btn").click()
+    join_in_any_language(pb, "news", "60+")
     wait_matched(pa, "news")
     for text in ("first rude line", "second rude line"):
         box = room(pb).locator(".composer textarea")

@@ -63,7 +63,7 @@ async def test_watch_a_join_and_a_match_then_suspend_from_a_report(
         dashboard: tuple[LiveServer, Page, list[str]], tmp_path: Path) -> None:
     srv, page, problems = dashboard
     await sign_in(page, srv.url, "ann")
-    await expect(page.get_by_role("heading", name="Audit log")).to_be_visible()  # an admin
+    await expect(page.get_by_role("tab", name="Audit")).to_be_visible()  # an admin
 
     async with Clients(srv.ws_url) as clients:
         a, b = await clients.member(), await clients.member()
@@ -93,7 +93,8 @@ async def test_watch_a_join_and_a_match_then_suspend_from_a_report(
                       "note": "insults", "messages": [msg]})
         report = (await a.expect("reported"))["report"]
         item = page.locator(f'#reports li[data-report="{report}"]')
-        await expect(item).to_contain_text("harassment")
+        await expect(item).to_contain_text("Harassment")  # the reason in words, not its code
+        await expect(item).not_to_contain_text("harassment")
         await expect(page.locator("#f-reports")).to_have_text("1")
 
         await item.get_by_role("button", name="Review").click()
@@ -110,10 +111,13 @@ async def test_watch_a_join_and_a_match_then_suspend_from_a_report(
         assert any(f.get("code") == "suspended" for f in frames), frames
         await a.expect("closed", room=room, reason="suspended")
 
-    await expect(page.locator("#reports-empty")).to_be_visible()
     await expect(page.locator("#evidence")).to_have_count(1)
     assert await page.locator("#evidence li").count() == 0  # the evidence left the page
-    await expect(page.locator("#audit")).to_contain_text("report.suspend")
+    await page.get_by_role("tab", name="Live").click()
+    await expect(page.locator("#reports-empty")).to_be_visible()
+    await page.get_by_role("tab", name="Audit").click()
+    await expect(page.locator("#audit")).to_contain_text(
+        "Suspended the author of a report (3 days)")
     await expect(page.locator("#summary")).to_contain_text("0 open reports", timeout=8000)
     await page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
     assert problems == []
@@ -130,7 +134,7 @@ async def test_a_wrong_password_says_so_and_signing_out_returns_to_the_form(
     await expect(page.locator("#s-dash")).to_be_hidden()
 
     await sign_in(page, srv.url, "mo")
-    await expect(page.get_by_role("heading", name="Audit log")).to_be_hidden()  # not an admin
+    await expect(page.get_by_role("tab", name="Audit")).to_be_hidden()  # not an admin
     await page.reload()  # a reloaded dashboard keeps its session and its CSRF token
     await expect(page.locator("#live")).to_have_text("live")
     await page.get_by_role("button", name="Sign out").click()

@@ -32,7 +32,8 @@ from bridgechat.moderation.reports import Sealer, key_id
 from bridgechat.operate.data import add_data_commands
 from bridgechat.store import Store, hash_token
 from bridgechat.store.base import head_revision, metadata, open_engine
-from bridgechat.store.moderation import InviteCode, ReportRow
+from bridgechat.store.moderation import AuditEntry, InviteCode, ReportRow, SuspensionRow
+from bridgechat.store.shifts import ShiftNote
 from cluster_util import PostgresServer
 from modclient import PASSWORD, Mod
 from sqlalchemy import inspect, select, text
@@ -84,10 +85,16 @@ def populate(url: str, key: bytes) -> dict[str, Any]:
                        "reporter": members[2], "authors": [members[3]],
                        "evidence": [{"seq": 1, "from": "A", "text": f"said {i}",
                                      "ts": "2026-01-01T00:00:00Z"}]}
-            store.add_report(ReportRow(id=rid, reason="abuse", verified=1, created=now + i,
-                                       key_id=sealer.key_id, sealed=sealer.seal(rid, payload)))
+            store.add_report_about(ReportRow(id=rid, reason="abuse", verified=1, created=now + i,
+                                             key_id=sealer.key_id,
+                                             sealed=sealer.seal(rid, payload), prompt="p1",
+                                             room_started=now - 60.25),
+                                   [sealer.pseudonym(members[3])])
             reports.append(rid)
-        assert store.close_report(reports[0], "warn", "ann", now + 100)
+        assert store.close_report(reports[0], "suspend", "ann", now + 100, None, [SuspensionRow(
+            id="s1", author=sealer.pseudonym(members[3]), report=reports[0], by="ann",
+            since=now + 100, until=None, key_id=sealer.key_id,
+            sealed=sealer.seal("s1", {"member": members[3]}))])
 
         for i in range(AUDITS):
             store.audit("ann", "report.resolve", f"report:{i}", None if i % 3 else f"n{i}",
@@ -98,6 +105,11 @@ def populate(url: str, key: bytes) -> dict[str, Any]:
                                         label=f"workshop {i}", max_uses=max_uses, created=now,
                                         created_by="ann", revoked=revoked))
         assert store.use_invite(hash_token("code1"))
+
+        store.add_shift_note(ShiftNote(id="note1", text="Calm night — «p3» paused ✓",
+                                       moderator="mo", at=now + 0.125),
+                             AuditEntry(at=now + 0.125, moderator="mo", action="shift.note",
+                                        target="shift_note:note1"))
 
         records = [store.add_record("p1", today, 2, ("age", "region"), "10-20m")
                    for _ in range(8)]
@@ -184,7 +196,8 @@ def test_copy_into_postgres_keeps_every_row_and_moves_the_sequence_on(
     store = Store(dst)
     try:
         store.audit("ann", "after.copy", "x", None, time.time())
-        assert [e.id for e in store.audit_entries(2, None)] == [AUDITS + 1, AUDITS]
+        # AUDITS entries were made by populate(), and one more with the shift note.
+        assert [e.id for e in store.audit_entries(2, None)] == [AUDITS + 2, AUDITS + 1]
         m = store.moderator("ann")
         assert m is not None and m.role == "admin"
     finally:

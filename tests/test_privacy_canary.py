@@ -6,6 +6,8 @@ message text (chat, resume, a report's evidence and note), profile answers
 addresses (the TCP peer, from a loopback address of its own, and the proxy
 headers a client can forge). After a chat and a report the server stops;
 then every file under its data directory and its whole log are searched.
+A second run does the same around what moderators do to members: match
+them by hand, speak to their room, leave a note for the next shift.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import http.client
 from pathlib import Path
 
 import pytest
+from modclient import Mod, moderated_server
 from wsclient import Clients, fresh_lang, marker
 
 # Linux routes all of 127.0.0.0/8 to loopback: connecting from this address
@@ -126,3 +129,63 @@ async def test_no_canary_at_rest_or_in_the_log(make_server, tmp_path: Path) -> N
     assert found == set()
     if not reported:
         pytest.xfail("reports are not stored by this server yet: the evidence path is untested")
+
+
+async def test_moderators_actions_keep_no_member_canary(tmp_path_factory: pytest.TempPathFactory,
+                                                        tmp_path: Path) -> None:
+    """Hand-matching, a notice to the room and a note for the next shift: the moderator's
+    own words go to the audit log, and nothing of the members they touched is kept."""
+    warm, cool = f"warm-{marker()}", f"cool-{marker()}"
+    path = deck(tmp_path / "deck.toml", warm, cool)
+    # A second prompt, so that the two members are never matched but by hand.
+    path.write_text(path.read_text("utf-8") + '''
+[[prompts]]
+id = "other"
+text = "What do you miss most?"
+''', "utf-8")
+    srv = moderated_server(tmp_path_factory, "--deck", str(path))
+    tokens: list[str] = []
+    notice = f"Please keep it kind {marker()}"
+    try:
+        async with Mod(srv.url) as mod, Clients(srv.ws_url) as clients:
+            assert (await mod.login("mo")).status == 200
+            lang = fresh_lang()
+            waiting = []
+            for prompt, tone in (("canary", warm), ("other", cool)):
+                m = await clients.connect(local_addr=(PEER, 0),
+                                          additional_headers=PROXY_HEADERS)
+                await m.hello()
+                assert m.token is not None
+                tokens.append(m.token)
+                queued = await m.join([prompt], [lang], {"tone": tone})
+                waiting.append((m, str(queued["ticket"])))
+            (a, ta), (b, tb) = waiting
+            check = await mod.post("/api/match/check", {"tickets": [ta, tb]})
+            assert check.status == 200 and check.body["ok"], check
+            made = await mod.post("/api/match", {"tickets": [ta, tb], "note": "by hand"})
+            assert made.status == 201, made
+            room = made.body["room"]
+            await a.expect("matched", room=room)
+            await b.expect("matched", room=room)
+            sent = await mod.post(f"/api/rooms/{room}/notice", {"message": notice})
+            assert sent.status == 204, sent
+            for m in (a, b):
+                got = await m.expect("notice")
+                assert got["message"] == notice and got["room"] == room
+            shift = await mod.post("/api/shift/note", {"text": "Quiet evening, one match."})
+            assert shift.status == 201, shift
+            await a.send({"type": "leave", "room": room})
+            await a.expect("closed", room=room)
+    finally:
+        srv.stop()
+
+    canaries = {"profile answer": warm, "other profile answer": cool, "peer address": PEER,
+                "forged address": FORGED} | {f"token {i}": t for i, t in enumerate(tokens)}
+    files = [p for p in srv.data_dir.rglob("*") if p.is_file()]
+    found = {(name, str(p)) for name, value in canaries.items() for p in files
+             if value.encode() in p.read_bytes()}
+    log = srv.log_path.read_bytes()
+    found |= {(name, "log") for name, value in canaries.items() if value.encode() in log}
+    # The notice is the moderator's, kept as the audit entry's note only: never logged.
+    found |= {("notice", "log")} if notice.encode() in log else set()
+    assert found == set()

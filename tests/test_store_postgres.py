@@ -194,6 +194,72 @@ def test_report_keeps_sealed_bytes(store: Store) -> None:
     assert not store.close_report("r1", "dismiss", "ada", 7.0)
 
 
+def test_reports_by_filter_and_author_with_their_suspensions(store: Store) -> None:
+    from bridgechat.store.moderation import ReportRow, SuspensionRow
+
+    def add(rid: str, reason: str, prompt: str, created: float, *authors: str) -> None:
+        store.add_report_about(ReportRow(id=rid, reason=reason, verified=1, created=created,
+                                         key_id="k", sealed=b"\x01", prompt=prompt,
+                                         room_started=created - 60), authors)
+
+    add("r1", "spam", "home", 1.0, "m-aa")
+    add("r2", "hate", "work", 2.0, "m-aa", "m-bb")
+    add("r3", "spam", "work", 3.0, "m-cc")
+    assert [r.id for r in store.find_reports(None, "spam", None, 10)] == ["r3", "r1"]
+    assert [r.id for r in store.find_reports(None, None, "work", 10)] == ["r3", "r2"]
+    assert [r.id for r in store.find_reports("open", "hate", "work", 10)] == ["r2"]
+    assert store.find_reports("resolved", None, None, 10) == []
+    assert store.authors_of(["r2", "r3", "nope"]) == {"r2": ["m-aa", "m-bb"], "r3": ["m-cc"]}
+    assert [r.id for r in store.reports_by(["m-aa"], "r2", 10)] == ["r1"]
+    assert [r.id for r in store.reports_by(["m-aa", "m-bb"], "r1", 10)] == ["r2"]
+    assert store.reports_by([], "r1", 10) == []
+    store.set_room_length("r1", 95.5)
+    got = store.report("r1")
+    assert got is not None and (got.prompt, got.room_started, got.room_length) == (
+        "home", -59.0, 95.5)
+
+    # A suspension is stored with the resolution, in the same transaction.
+    held = SuspensionRow(id="s1", author="m-aa", report="r1", by="ada", since=10.0,
+                         until=None, key_id="k", sealed=b"\x02")
+    short = SuspensionRow(id="s2", author="m-aa", report="r2", by="ada", since=11.0,
+                          until=500.0, key_id="k", sealed=b"\x03")
+    assert store.close_report("r1", "suspend", "ada", 10.0, None, [held])
+    assert store.close_report("r2", "suspend", "ada", 11.0, None, [short])
+    assert not store.close_report("r2", "suspend", "ada", 12.0, None, [
+        SuspensionRow(id="s3", author="m-aa", report="r2", by="bo", since=12.0, key_id="k",
+                      sealed=b"")])
+    assert store.suspension("s3") is None
+    assert store.suspensions_of(["r1", "r2", "r3"]) == {"r1": ["s1"], "r2": ["s2"]}
+    assert [s.id for s in store.active_suspensions(100.0)] == ["s2", "s1"]
+    assert store.suspended_until("m-aa", 100.0) == math.inf
+    assert store.suspended_until("m-zz", 100.0) is None
+
+    assert store.lift_suspension("s1", "bo", 20.0) == "lifted"
+    assert store.lift_suspension("s1", "bo", 21.0) == "ended"
+    assert store.lift_suspension("nope", "bo", 21.0) == "unknown"
+    assert store.suspended_until("m-aa", 100.0) == 500.0
+    assert store.suspended_until("m-aa", 600.0) is None  # over: nothing in force
+    assert store.lift_suspension("s2", "bo", 600.0) == "ended"
+    lifted = store.suspension("s1")
+    assert lifted is not None and (lifted.lifted_at, lifted.lifted_by) == (20.0, "bo")
+
+    # Retention: a purged report takes its authors with it and leaves no dangling link.
+    assert store.purge_reports(10.5) == 1
+    assert store.report("r1") is None and store.authors_of(["r1"]) == {}
+    s1 = store.suspension("s1")
+    assert s1 is not None and s1.report is None
+    assert store.purge_suspensions(15.0) == 0
+    assert store.purge_suspensions(21.0) == 1  # lifted at 20
+    assert store.purge_suspensions(0.0, ["s2"]) == 1
+    assert store.suspension("s2") is None
+
+
+def test_existing_members(store: Store) -> None:
+    a, _ = new_member(store)
+    assert store.existing_members([a, "gone"]) == {a}
+    assert store.existing_members([]) == set()
+
+
 # -- migrations -------------------------------------------------------------------
 
 
@@ -262,7 +328,10 @@ def test_a_database_made_before_migrations_is_adopted(db_url: str) -> None:
     """0.1.0 made its tables with create_all; opening it stamps it instead of failing."""
     engine = create_engine(engine_url(db_url))
     try:
-        metadata.create_all(engine)
+        # 0.1.0's tables are the baseline revision's; it just kept no alembic_version.
+        with engine.begin() as conn:
+            command.upgrade(migration_config(conn), BASELINE)
+            conn.execute(text("DROP TABLE alembic_version"))
         with engine.begin() as conn:
             conn.execute(text("INSERT INTO member (id, token_hash, created_day, seen_day) "
                               "VALUES ('old', 'h', '2024-01-01', '2024-01-01')"))

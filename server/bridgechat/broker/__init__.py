@@ -1,6 +1,6 @@
 """The broker: what nodes share while members are online.
 
-Five small interfaces, one per kind of caller, bundled in a `Broker`; two
+Six small interfaces, one per kind of caller, bundled in a `Broker`; two
 implementations: `memory.MemoryBroker` for the embedded single node,
 `redis.RedisBroker` for many nodes. Everything here lives in RAM only
 (waiting tickets with their profile answers, room state, message text for
@@ -24,7 +24,7 @@ the node that delivers it), or an order to cut a member off.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol, TypeVar
 
 import msgspec
@@ -70,6 +70,12 @@ class WaitingPool(Protocol):
 
     async def remove_ticket(self, ticket_id: str) -> Ticket | None:
         """Take a ticket out of the pool; None if it was already gone."""
+
+    async def take_tickets(self, ticket_ids: Sequence[str]) -> list[Ticket] | None:
+        """Take all these tickets out of the pool in one step, or none of them (None)
+        if any was already gone: two nodes opening rooms at once (the matcher, a
+        moderator matching by hand) never share a ticket, and a ticket withdrawn
+        meanwhile never strands the others outside the pool."""
 
     async def tickets(self) -> list[Ticket]: ...
 
@@ -172,6 +178,34 @@ class KeyRing(Protocol):
         """True the first time this token is spent; remembered until `until` (wall clock)."""
 
 
+# Minutes and days of the counters, and how long each is kept past its end: the
+# charts show the last hour; a day outlives its midnight for whoever reads it late.
+MINUTE = 60
+DAY = 86400
+MINUTE_KEPT = 3600.0
+DAY_KEPT = 86400.0
+
+
+def count_expiry(period: int, index: int) -> float:
+    """When the count of minute (period MINUTE) or day (DAY) number `index` is forgotten."""
+    return (index + 1) * period + (MINUTE_KEPT if period == MINUTE else DAY_KEPT)
+
+
+class Counters(Protocol):
+    """Figures summed over every node, per minute and per day (UTC), for the
+    moderators' charts: counts of events, never who or which room."""
+
+    async def add(self, counts: Mapping[str, int], at: float) -> None:
+        """Add each count to its name, in the minute and in the day of `at` (wall clock)."""
+
+    async def minutes(self, name: str, first: int, count: int) -> list[int]:
+        """The name's counts in `count` minutes from minute `first` (minutes since the
+        epoch), oldest first; 0 where nothing was counted or it has expired."""
+
+    async def day(self, names: Sequence[str], at: float) -> list[int]:
+        """Each name's count on the day (UTC) of `at`, in the order given."""
+
+
 async def send(rooms: Rooms, room_id: str, member: str, client_id: str, ts: str, text: str,
                allowed: bool = True) -> Accepted:
     """`rooms.send_soon`, awaited."""
@@ -187,6 +221,7 @@ class Broker(Protocol):
     rooms: Rooms
     pairs: Pairs
     keys: KeyRing
+    counters: Counters
     # Called when the shared state was lost (a Redis restart): the node puts back
     # what it holds (its members' tickets, the franking keys).
     on_reset: Callable[[], Awaitable[None]] | None

@@ -13,12 +13,25 @@ import heapq
 import itertools
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import msgspec
 
-from bridgechat.broker import Broker, FanOut, Inbox, KeyRing, Pairs, Rooms, Said, WaitingPool
+from bridgechat.broker import (
+    DAY,
+    MINUTE,
+    Broker,
+    Counters,
+    FanOut,
+    Inbox,
+    KeyRing,
+    Pairs,
+    Rooms,
+    Said,
+    WaitingPool,
+    count_expiry,
+)
 from bridgechat.core.protocol import Code, ProtocolError
 from bridgechat.core.room import GONE, Accepted, Room, RoomMeta
 from bridgechat.matching import Ticket
@@ -37,6 +50,12 @@ class MemoryPool:
 
     async def remove_ticket(self, ticket_id: str) -> Ticket | None:
         return self._tickets.pop(ticket_id, None)
+
+    async def take_tickets(self, ticket_ids: Sequence[str]) -> list[Ticket] | None:
+        ids = list(dict.fromkeys(ticket_ids))
+        if not all(t in self._tickets for t in ids):
+            return None
+        return [self._tickets.pop(t) for t in ids]
 
     async def tickets(self) -> list[Ticket]:
         return list(self._tickets.values())
@@ -292,6 +311,41 @@ class MemoryKeyRing:
         return True
 
 
+class MemoryCounters:
+    def __init__(self) -> None:
+        # (name, period, minute or day number) -> count; a few hundred at most.
+        self._counts: dict[tuple[str, int, int], int] = {}
+
+    async def add(self, counts: Mapping[str, int], at: float) -> None:
+        now = time.time()
+        self._forget(now)
+        for name, n in counts.items():
+            for period in (MINUTE, DAY):
+                key = (name, period, int(at // period))
+                # As on Redis, where a key whose expiry has passed is gone at once.
+                if n and count_expiry(period, key[2]) > now:
+                    self._counts[key] = self._counts.get(key, 0) + n
+
+    async def minutes(self, name: str, first: int, count: int) -> list[int]:
+        self._forget(time.time())
+        return [self._counts.get((name, MINUTE, m), 0) for m in range(first, first + count)]
+
+    async def day(self, names: Sequence[str], at: float) -> list[int]:
+        self._forget(time.time())
+        return [self._counts.get((name, DAY, int(at // DAY)), 0) for name in names]
+
+    def _forget(self, now: float) -> None:
+        for key in [k for k in self._counts if count_expiry(k[1], k[2]) <= now]:
+            del self._counts[key]
+
+    def snapshot(self) -> list[list[Any]]:
+        self._forget(time.time())
+        return [[*k, n] for k, n in self._counts.items()]
+
+    def restore(self, data: list[list[Any]]) -> None:
+        self._counts.update({(str(name), int(p), int(i)): int(n) for name, p, i, n in data})
+
+
 class MemoryBroker:
     """A `Broker` in this process."""
 
@@ -301,11 +355,13 @@ class MemoryBroker:
         self._rooms = MemoryRooms(self._fanout, history)
         self._pairs = MemoryPairs()
         self._keys = MemoryKeyRing()
+        self._counters = MemoryCounters()
         self.pool: WaitingPool = MemoryPool()
         self.fanout: FanOut = self._fanout
         self.rooms: Rooms = self._rooms
         self.pairs: Pairs = self._pairs
         self.keys: KeyRing = self._keys
+        self.counters: Counters = self._counters
         # Nothing is shared outside this process, so nothing can be lost and put back.
         self.on_reset: Callable[[], Awaitable[None]] | None = None
 
@@ -320,15 +376,18 @@ class MemoryBroker:
 
     def snapshot(self) -> dict[str, Any]:
         """What a restart must not lose: rooms (live, and closed ones still open to
-        reports), pairs and franking keys; not the waiting pool (its members' sockets
-        close with the process) and never a message's text. node/restart.py seals it."""
+        reports), pairs, franking keys and today's counts; not the waiting pool (its
+        members' sockets close with the process) and never a message's text.
+        node/restart.py seals it."""
         return {"rooms": self._rooms.snapshot(), "pairs": self._pairs.snapshot(),
-                "keys": self._keys.snapshot()}
+                "keys": self._keys.snapshot(), "counters": self._counters.snapshot()}
 
     def restore(self, data: dict[str, Any]) -> None:
         self._rooms.restore(data["rooms"])
         self._pairs.restore(data["pairs"])
         self._keys.restore(data["keys"])
+        # Absent from what a node of an earlier version sealed.
+        self._counters.restore(data.get("counters", []))
 
 
 def _is_a_broker(b: MemoryBroker) -> Broker:

@@ -15,6 +15,7 @@ the keys it uses (all under the `bc:` prefix) listed at its top:
 | what this node holds, to put back after a reset | redis_held.py |
 | `pairs`: recent and meet-again pairs | redis_pairs.py |
 | `keys`: franking keys | redis_keys.py |
+| `counters`: figures for the moderators' charts | redis_counters.py |
 
 Each node keeps a key of its own, `bc:epoch:<node>`; when a heartbeat finds
 it gone, Redis lost its state, and the node puts back what it holds (its
@@ -31,7 +32,8 @@ from collections.abc import Awaitable, Callable
 
 from redis.exceptions import RedisError
 
-from bridgechat.broker import Broker, FanOut, Inbox, KeyRing, Pairs, Rooms, WaitingPool
+from bridgechat.broker import Broker, Counters, FanOut, Inbox, KeyRing, Pairs, Rooms, WaitingPool
+from bridgechat.broker.redis_counters import RedisCounters
 from bridgechat.broker.redis_fanout import RedisFanOut
 from bridgechat.broker.redis_held import Held
 from bridgechat.broker.redis_keys import RedisKeyRing
@@ -71,6 +73,7 @@ class RedisBroker:
         self.rooms: Rooms = self._rooms
         self.pairs: Pairs = RedisPairs(self.link)
         self.keys: KeyRing = RedisKeyRing(self.link)
+        self.counters: Counters = RedisCounters(self.link)
         self.on_reset: Callable[[], Awaitable[None]] | None = None
         self._beat: asyncio.Task[None] | None = None
 

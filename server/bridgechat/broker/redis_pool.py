@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import msgspec
 
 from bridgechat.broker.redis_link import P, RedisLink
@@ -24,6 +26,16 @@ if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
 return 0
 """
 
+# All the tickets or none: one script, so no other node takes one of them halfway.
+TAKE = """
+local got = redis.call('HMGET', KEYS[1], unpack(ARGV))
+for i = 1, #got do
+  if not got[i] then return false end
+end
+redis.call('HDEL', KEYS[1], unpack(ARGV))
+return got
+"""
+
 
 class RedisPool:
     def __init__(self, link: RedisLink) -> None:
@@ -38,6 +50,13 @@ class RedisPool:
             pipe.hdel(f"{P}tickets", ticket_id)
             raw, removed = await pipe.execute()
         return _ticket.decode(raw) if raw is not None and removed else None
+
+    async def take_tickets(self, ticket_ids: Sequence[str]) -> list[Ticket] | None:
+        ids = list(dict.fromkeys(ticket_ids))
+        if not ids:
+            return []
+        got = await self.r.eval(TAKE, 1, f"{P}tickets", *ids)
+        return None if got is None else [_ticket.decode(raw) for raw in got]
 
     async def tickets(self) -> list[Ticket]:
         return [_ticket.decode(v) for v in (await self.r.hgetall(f"{P}tickets")).values()]

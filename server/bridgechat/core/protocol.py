@@ -322,11 +322,13 @@ class Thanks(ServerFrame, tag="thanks"):
     pass
 
 
-class Notice(ServerFrame, tag="notice"):
-    """Added: a plain message from the moderators, e.g. a warning after a report."""
+class Notice(ServerFrame, tag="notice", omit_defaults=True):
+    """Added: a plain message from the moderators, e.g. a warning after a report; level
+    "moderator" is a moderator's own words to one room, which `room` names."""
 
-    level: Literal["info", "warning"]
+    level: Literal["info", "warning", "moderator"]
     message: str
+    room: str | None = None
 
 
 class Error(ServerFrame, tag="error", omit_defaults=True):

@@ -16,8 +16,10 @@ The modules, each importing only those listed before it:
 - candidates: which pairs are worth weighing
 - stuck: advice for members nobody can meet
 - round: one batch round, and match_round, the entry point
+- hand: a moderator's hand-match: what may not be overruled, and why the matcher had not
 """
 
+from bridgechat.matching.hand import Finding, HandCheck, check_hand
 from bridgechat.matching.reasons import because
 from bridgechat.matching.results import Group, Reason, RoundResult, Suggestion
 from bridgechat.matching.round import match_round
@@ -28,13 +30,16 @@ __all__ = [
     "MODES",
     "SIZES",
     "Constraints",
+    "Finding",
     "Group",
+    "HandCheck",
     "Policy",
     "Reason",
     "RoundResult",
     "Suggestion",
     "Ticket",
     "because",
+    "check_hand",
     "compatible",
     "eta_s",
     "fits",

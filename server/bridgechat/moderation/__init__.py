@@ -17,10 +17,13 @@ from aiohttp import web
 
 from bridgechat.jobs import every, stop
 from bridgechat.moderation.auth import AUTH, Auth, setup_auth_routes
+from bridgechat.moderation.hand import setup_hand_routes
 from bridgechat.moderation.invites import make_check, setup_invite_routes
 from bridgechat.moderation.live import RECHECK, REFRESH, WATCH, Watch, moderate_socket
 from bridgechat.moderation.reports import DESK, Desk, ReportKeyError, Sealer, load_key
 from bridgechat.moderation.routes import setup_api_routes
+from bridgechat.moderation.shifts import purge_notes, setup_shift_routes
+from bridgechat.moderation.suspensions import SUSPENSIONS, setup_suspension_routes
 from bridgechat.web.keys import NODE, SETTINGS
 
 log = logging.getLogger("bridgechat.moderation")
@@ -34,8 +37,12 @@ def setup_moderation(app: web.Application) -> None:
     app[AUTH] = auth
     app[WATCH] = Watch(auth)
     app[DESK] = Desk()
+    app[SUSPENSIONS] = app[DESK].suspensions
     setup_auth_routes(app)
     setup_api_routes(app)
+    setup_shift_routes(app)
+    setup_hand_routes(app)
+    setup_suspension_routes(app)
     setup_invite_routes(app)
     app.router.add_get("/ws/moderate", moderate_socket)
     app.router.add_get("/moderate", moderate_page)
@@ -68,11 +75,13 @@ async def moderation_context(app: web.Application) -> AsyncIterator[None]:
     async def tidy() -> None:
         await node.db(node.store.purge_sessions, time.time(), settings.moderator_idle)
         await desk.purge(settings.report_retention)
+        await purge_notes(node, settings.report_retention)
         # Yesterday's salt must not outlive its day just because nobody signed in since.
         auth.addresses.forget(time.time())
 
     tasks = [
         asyncio.create_task(watch.run()),
+        asyncio.create_task(watch.minutes()),
         asyncio.create_task(every(min(RECHECK, settings.moderator_idle / 2), watch.recheck,
                                   "recheck sessions")),
         asyncio.create_task(every(REFRESH, watch.refresh, "refresh dashboards")),

@@ -216,6 +216,11 @@ def guarded(role: Role = "moderator") -> Callable[[Guarded], Callable[
             auth = request.app[AUTH]
             if request.method not in SAFE_METHODS:
                 auth.check_csrf(request)
+                # The token already stops a forged request; a foreign Origin on top of a
+                # valid token means a page elsewhere got hold of it, so it is refused too.
+                if not origin_allowed(request, auth.settings, missing_ok=True):
+                    raise problem(403, "bad_origin", "Act only from the dashboard of this "
+                                                     "server.")
             who = await auth.current(request)
             if who is None:
                 raise problem(401, "not_signed_in", "Sign in as a moderator first; "

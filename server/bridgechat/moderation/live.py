@@ -7,6 +7,12 @@ COALESCE seconds, so a join shows well within a second and a busy pool
 does not flood the dashboards. A socket gets `snapshot` before anything
 else; a change that happens while its snapshot is being built is sent
 again after it.
+
+Charts (charts.py): every read of the pool is also a sample of it for the
+current minute, and `minutes` samples it at each minute's start, so the last
+hour has a sample per minute even with no dashboard open. A `charts` frame
+goes out when a minute begins or a room is opened; `charts` and `shift`
+frames that would say nothing new are not sent.
 """
 
 from __future__ import annotations
@@ -15,12 +21,13 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from bridgechat.moderation import overview
+from bridgechat.moderation import charts, overview
 from bridgechat.moderation.auth import AUTH, Auth, problem
 from bridgechat.node import Node
 from bridgechat.web.conn import WsConn
@@ -37,6 +44,9 @@ OUTBOX = 64
 MAX_ROOMS_READ = 500
 # Close code for a socket whose session ended (signed out, expired, account removed).
 SESSION_ENDED = 4401
+# What the node's listeners are told besides "queue" and "rooms" (node/queue.py).
+MATCHED = "matched"
+ShiftView = Callable[[], Awaitable[dict[str, Any]]]
 
 
 def encode(frame: dict[str, Any]) -> bytes:
@@ -62,14 +72,19 @@ class Watch:
         self.dirty: set[str] = set()
         self.wake = asyncio.Event()
         self.open_reports = 0
+        self.samples = charts.Samples()
+        # The `shift` object (set by shifts.py), and the last charts and shift sent.
+        self.shift_view: ShiftView | None = None
+        self.sent: dict[str, dict[str, Any]] = {}
 
     @property
     def node(self) -> Node:
         return self.auth.node
 
     def poke(self, what: str) -> None:
-        """The node's listener: something about `what` ("queue", "rooms") changed."""
-        self.dirty.add(what)
+        """The node's listener: something about `what` ("queue", "rooms", "matched";
+        "charts" and "shift" from this package) changed."""
+        self.dirty.add("charts" if what == MATCHED else what)
         self.wake.set()
 
     def broadcast(self, frame: dict[str, Any]) -> None:
@@ -93,8 +108,28 @@ class Watch:
     async def queue_frame(self, kind: str) -> dict[str, Any]:
         node = self.node
         tickets = await node.broker.pool.tickets()
-        return overview.queue_frame(kind, tickets, time.time(), node.catalog.paused,
-                                    await node.queue.constraints())
+        now = time.time()
+        self.samples.note(now, tickets)
+        frame = overview.queue_frame(kind, tickets, now, node.catalog.paused,
+                                     await node.queue.constraints(),
+                                     max_wait=node.shared.policy.max_wait)
+        frame["balance"] = charts.balance(tickets, node.deck.dimensions)
+        return frame
+
+    async def charts_frame(self) -> dict[str, Any]:
+        counters, now = self.node.broker.counters, time.time()
+        matches = await counters.minutes(charts.ROOMS, charts.first_minute(now), charts.MINUTES)
+        rooms, crossing2 = await counters.day([charts.ROOMS, charts.CROSSING2], now)
+        return {"type": "charts", **charts.charts(self.samples, now, matches, rooms, crossing2)}
+
+    async def shift_frame(self) -> dict[str, Any] | None:
+        return None if self.shift_view is None else {"type": "shift", **await self.shift_view()}
+
+    def send_news(self, frame: dict[str, Any] | None) -> None:
+        """Broadcast a charts or shift frame unless it is the one sent last."""
+        if frame is not None and self.sent.get(frame["type"]) != frame:
+            self.sent[frame["type"]] = frame
+            self.broadcast(frame)
 
     async def rooms_frame(self) -> dict[str, Any]:
         broker = self.node.broker
@@ -109,12 +144,17 @@ class Watch:
         """Send `snapshot`, then let the viewer have live frames."""
         frame = await self.queue_frame("snapshot")
         rooms = await self.rooms_frame()
-        frame.update(rooms=rooms["rooms"], live=rooms["live"], reports=self.open_reports)
+        shift = await self.shift_frame()
+        frame.update(rooms=rooms["rooms"], live=rooms["live"], reports=self.open_reports,
+                     charts=_without_type(await self.charts_frame()),
+                     shift=None if shift is None else _without_type(shift))
         viewer.conn.push(encode(frame))
         viewer.ready = True
         if viewer.missed:
-            self.poke("queue")
-            self.poke("rooms")
+            # What went out meanwhile may be newer than this snapshot: send it again.
+            self.sent.clear()
+            for what in ("queue", "rooms", "charts", "shift"):
+                self.poke(what)
 
     async def run(self) -> None:
         """Forever: wait for a change, send one frame per kind, then pause briefly."""
@@ -128,6 +168,10 @@ class Watch:
                         self.broadcast(await self.queue_frame("queue_changed"))
                     if "rooms" in what:
                         self.broadcast(await self.rooms_frame())
+                    if "charts" in what:
+                        self.send_news(await self.charts_frame())
+                    if "shift" in what:
+                        self.send_news(await self.shift_frame())
                 except Exception:
                     log.exception("moderators' feed failed")
             await asyncio.sleep(COALESCE)
@@ -136,13 +180,26 @@ class Watch:
         """Every REFRESH s: what changed on other nodes reaches this node's dashboards too."""
         if self.viewers:
             self.open_reports = await self.node.db(self.node.store.open_report_count)
-            self.poke("queue")
-            self.poke("rooms")
+            for what in ("queue", "rooms", "charts", "shift"):
+                self.poke(what)
+
+    async def minutes(self) -> None:
+        """Forever: just after each minute begins, sample the pool and send the charts."""
+        while True:
+            await asyncio.sleep(60.0 - time.time() % 60.0 + 0.05)
+            try:
+                tickets = await self.node.broker.pool.tickets()
+                now = time.time()
+                self.samples.note(now, tickets)
+                self.poke("charts")
+            except Exception:
+                log.exception("sampling the pool failed")
 
     def end_session(self, token_hash: str) -> None:
         for v in list(self.viewers):
             if v.token_hash == token_hash:
                 v.conn.close_soon(SESSION_ENDED, "session ended")
+        self.poke("shift")  # one fewer on duty, perhaps
 
     async def recheck(self) -> None:
         """Close the sockets of sessions that expired or whose account was removed."""
@@ -152,6 +209,10 @@ class Watch:
 
 
 WATCH = web.AppKey("moderation_watch", Watch)
+
+
+def _without_type(frame: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in frame.items() if k != "type"}
 
 
 async def moderate_socket(request: web.Request) -> web.WebSocketResponse:

@@ -2,7 +2,8 @@
 
 The queue as moderators see it carries prompts, languages, mode and time
 waited, never a profile answer, a stance or a member id. "Stuck" counts
-waiting members who have nobody in the pool they could be matched with
+waiting members who have waited longer than the matcher's promise
+(Policy.max_wait) and have nobody in the pool they could be matched with
 (the matching engine's hard constraints, minus paused prompts), by prompt
 and language, so a moderator sees an imbalance while it forms and can
 invite more people for that prompt or language.
@@ -52,9 +53,12 @@ def _languages(t: matching.Ticket) -> tuple[str, ...]:
 
 
 def stuck_members(tickets: Sequence[matching.Ticket], paused: Collection[str],
-                  constraints: matching.Constraints) -> set[str]:
-    """Ids of tickets with fewer possible partners than their group needs."""
-    live = _without_paused(tickets, paused)
+                  constraints: matching.Constraints,
+                  pool: Sequence[matching.Ticket] | None = None) -> set[str]:
+    """Ids of `tickets` with fewer possible partners (in `pool`, by default the same
+    tickets) than their group needs."""
+    asked = {t.id for t in tickets}
+    live = _without_paused(tickets if pool is None else pool, paused)
     # Candidates share a prompt and a spoken language (or, for language buddies,
     # one speaks what the other learns): an index keeps this near linear.
     index: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -64,6 +68,8 @@ def stuck_members(tickets: Sequence[matching.Ticket], paused: Collection[str],
                 index[(p, lang)].append(i)
     stuck: set[str] = set()
     for i, t in enumerate(live):
+        if t.id not in asked:
+            continue
         wanted = t.group - 1
         langs = _languages(t)
         found: set[int] = set()
@@ -99,10 +105,15 @@ def stuck_counts(tickets: Sequence[matching.Ticket], stuck: Collection[str]
 
 
 def queue_frame(kind: str, tickets: Sequence[matching.Ticket], now: float,
-                paused: Collection[str], constraints: matching.Constraints) -> dict[str, Any]:
-    """`queue_changed` (or the queue part of `snapshot`), with this server's additions."""
+                paused: Collection[str], constraints: matching.Constraints,
+                max_wait: float = 0.0) -> dict[str, Any]:
+    """`queue_changed` (or the queue part of `snapshot`), with this server's additions.
+
+    Stuck: only those who have waited longer than `max_wait` (the matcher's promise,
+    Policy.max_wait): before that, a lone member is simply waiting for someone to come."""
     rows = queue_entries(tickets, now)
-    stuck = stuck_members(tickets, paused, constraints)
+    stuck = stuck_members([t for t in tickets if now - t.since > max_wait], paused,
+                          constraints, tickets)
     return {"type": kind, "queue": rows[:QUEUE_ROWS], "waiting": len(rows),
             "wait": wait_stats([r["waited_s"] for r in rows]),
             "stuck": stuck_counts(tickets, stuck), "stuck_total": len(stuck)}

@@ -14,9 +14,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 import logging
-import math
 import os
 import secrets
 import time
@@ -28,6 +28,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from bridgechat.core.protocol import iso
+from bridgechat.core.room import Room
+from bridgechat.moderation.suspensions import Suspensions
 from bridgechat.node import Node
 from bridgechat.node.parts import ReportDraft
 from bridgechat.settings import Settings
@@ -105,6 +107,19 @@ class Sealer:
     def __init__(self, key: bytes) -> None:
         self.aead = AESGCM(key)
         self.key_id = key_id(key)
+        # A key of its own for pseudonyms, so no HMAC output is ever made under the AES key.
+        self.pseudonym_key = hmac.digest(key, b"bridgechat author pseudonym v1", "sha256")
+
+    def pseudonym(self, member: str) -> str:
+        """A stable name for a reported member that reveals nothing about them.
+
+        HMAC-SHA256 of the member id under a key derived from the report key: the same
+        member is the same "m-..." in every report (so a moderator sees that one author
+        was reported before), but without the key nobody can tell which member it is or
+        test a guess. A new report key gives everyone new pseudonyms, as it should: the
+        old reports cannot be opened either. 48 bits: no two authors among the reports
+        kept for the retention period will share one."""
+        return "m-" + hmac.digest(self.pseudonym_key, member.encode(), "sha256").hex()[:12]
 
     def seal(self, label: str, payload: dict[str, Any]) -> bytes:
         nonce = secrets.token_bytes(NONCE_BYTES)
@@ -133,12 +148,28 @@ def summary(row: ReportRow) -> dict[str, Any]:
             "status": row.status, "created": iso(row.created)}
 
 
+def listed(row: ReportRow, authors: list[str], suspensions: list[str]) -> dict[str, Any]:
+    """A row of the list: the summary, the prompt, who it is about, what suspension it gave.
+
+    `author` is the first of `authors` (a report in a group room may be about several)."""
+    return {**summary(row), "action": row.action, "prompt": row.prompt,
+            "author": authors[0] if authors else None, "authors": authors,
+            "suspension": suspensions[0] if suspensions else None,
+            "suspensions": suspensions}
+
+
+def room_length(room: Room) -> float | None:
+    """Seconds from opening to closing; None while the room is open."""
+    return None if room.closed_at is None else max(0.0, room.closed_at - room.created)
+
+
 class Desk:
     """Where reports arrive (`sink`, plugged into the node) and are handled."""
 
     def __init__(self) -> None:
         self._node: Node | None = None
         self._sealer: Sealer | None = None
+        self.suspensions = Suspensions(self)
         # Told of each new report: (id, reason, verified). live.py pushes it to dashboards.
         self.on_opened: list[Callable[[str, str, int], None]] = []
         self.on_resolved: list[Callable[[str], None]] = []
@@ -166,31 +197,57 @@ class Desk:
             "evidence": [{"seq": m.seq, "from": m.from_, "text": m.text, "ts": m.ts}
                          for m in draft.evidence],
         }
+        room = await self.node.broker.rooms.room(draft.room)
         row = ReportRow(id=report_id, reason=draft.reason, verified=len(draft.evidence),
                         created=time.time(), key_id=self.sealer.key_id,
-                        sealed=self.sealer.seal(report_id, payload))
-        await self.node.db(self.node.store.add_report, row)
+                        sealed=self.sealer.seal(report_id, payload), prompt=draft.prompt,
+                        room_started=None if room is None else room.created,
+                        room_length=None if room is None else room_length(room))
+        authors = [self.sealer.pseudonym(m) for m in draft.authors]
+        await self.node.db(self.node.store.add_report_about, row, authors)
         log.info("report opened", extra={"reason": draft.reason, "count": row.verified})
         for fn in self.on_opened:
             fn(report_id, draft.reason, row.verified)
         return report_id
 
-    async def listing(self, status: str | None, limit: int = 200) -> list[dict[str, Any]]:
-        rows = await self.node.db(self.node.store.reports, status, limit)
-        return [summary(r) for r in rows]
+    async def listing(self, status: str | None, reason: str | None = None,
+                      prompt: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        store = self.node.store
+        rows = await self.node.db(store.find_reports, status, reason, prompt, limit)
+        ids = [r.id for r in rows]
+        authors = await self.node.db(store.authors_of, ids)
+        suspensions = await self.node.db(store.suspensions_of, ids)
+        return [listed(r, authors.get(r.id, []), suspensions.get(r.id, [])) for r in rows]
 
     async def detail(self, report_id: str) -> dict[str, Any] | None:
         row = await self.node.db(self.node.store.report, report_id)
         if row is None:
             return None
         payload = self.sealer.open(row)
-        out = summary(row)
+        store = self.node.store
+        authors = (await self.node.db(store.authors_of, [row.id])).get(row.id, [])
+        suspensions = (await self.node.db(store.suspensions_of, [row.id])).get(row.id, [])
+        out = listed(row, authors, suspensions)
+        earlier = await self.node.db(store.reports_by, authors, row.id, 50)
         out.update(prompt=payload["prompt"], note=payload["note"],
                    evidence=payload["evidence"],
                    resolution=None if row.action is None else {
                        "action": row.action, "by": row.resolved_by,
-                       "at": iso(row.resolved_at or row.created)})
+                       "at": iso(row.resolved_at or row.created)},
+                   room=await self.room_of(row, payload["room"]),
+                   earlier=[{**summary(r), "action": r.action} for r in earlier])
         return out
+
+    async def room_of(self, row: ReportRow, room_id: str) -> dict[str, Any]:
+        """The room's prompt, start and length; a length learnt since is kept for later."""
+        length = row.room_length
+        if length is None and row.room_started is not None:
+            room = await self.node.broker.rooms.room(room_id)
+            length = None if room is None else room_length(room)
+            if length is not None:
+                await self.node.db(self.node.store.set_room_length, row.id, length)
+        return {"prompt": row.prompt, "started": None if row.room_started is None
+                else iso(row.room_started), "length_s": length}
 
     async def resolve(self, report_id: str, action: str, by: str, days: float | None,
                       audit: AuditEntry | None = None) -> str | None:
@@ -205,17 +262,20 @@ class Desk:
         authors: list[str] = self.sealer.open(row)["authors"]
         if action != "dismiss" and not authors:
             return "nothing_verified"
+        now = time.time()
+        until = None if days is None else now + days * 86400.0
+        given = [self.suspensions.record(member, report_id, by, now, until)
+                 for member in authors] if action == "suspend" else []
         # Marked resolved first, in one statement: two moderators cannot both act on it.
         if not await self.node.db(self.node.store.close_report, report_id, action, by,
-                                 time.time(), audit):
+                                 now, audit, given):
             return "already_resolved"
         if action == "warn":
             for member in authors:
                 await self.node.desk.warn(member, WARNING)
-        elif action == "suspend":
-            until = math.inf if days is None else time.time() + days * 86400.0
+        if given:
             for member in authors:
-                await self.node.members.suspend(member, until)
+                await self.suspensions.enforce(member, self.sealer.pseudonym(member))
         for fn in self.on_resolved:
             fn(report_id)
         return None
@@ -224,6 +284,7 @@ class Desk:
         gone = await self.node.db(self.node.store.purge_reports, time.time() - retention)
         if gone:
             log.info("resolved reports deleted after retention", extra={"count": gone})
+        await self.suspensions.purge(retention)
 
 
 DESK = web.AppKey("moderation_desk", Desk)

@@ -13,16 +13,19 @@ without its entry (docs/moderation.md, "Audit log").
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 from aiohttp import web
 
+from bridgechat.core import protocol
 from bridgechat.core.deck import Prompt
 from bridgechat.core.protocol import iso
 from bridgechat.moderation.auth import AUTH, Account, guarded, note_of, problem, read_json
 from bridgechat.moderation.live import WATCH
 from bridgechat.moderation.reports import ACTIONS, DESK, ReportKeyError
 
+# The reason codes a member may give (docs/protocol.md, `report`).
+REASONS = frozenset(get_args(get_type_hints(protocol.Report)["reason"]))
 PROMPT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 MAX_DAYS = 3650.0
@@ -33,10 +36,16 @@ MAX_DAYS = 3650.0
 
 @guarded()
 async def list_reports(request: web.Request, who: Account) -> web.Response:
-    status = request.query.get("status")
+    status, reason, prompt = (request.query.get(k) for k in ("status", "reason", "prompt"))
     if status not in (None, "open", "resolved"):
         raise problem(400, "bad_status", "status is open or resolved.")
-    return web.json_response({"reports": await request.app[DESK].listing(status)})
+    if reason is not None and reason not in REASONS:
+        raise problem(400, "bad_reason", "reason is one of " + ", ".join(sorted(REASONS)) + ".")
+    if prompt is not None and not PROMPT_ID.match(prompt):
+        raise problem(400, "bad_prompt_id", "A prompt id is 1 to 64 lower-case letters, "
+                                            "digits, dashes or underscores.")
+    return web.json_response({"reports": await request.app[DESK].listing(status, reason,
+                                                                         prompt)})
 
 
 @guarded()

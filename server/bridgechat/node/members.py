@@ -52,6 +52,8 @@ class Members:
             if row.suspended_until is not None and row.suspended_until > time.time():
                 shared.suspended[row.id] = row.suspended_until
                 raise ProtocolError(Code.SUSPENDED)
+            # The row is the truth: a suspension lifted on another node may linger here.
+            shared.suspended.pop(row.id, None)
             member = row.id
             first_day = row.created_day == today()
             await shared.db(store.touch_member, member, today())

@@ -76,7 +76,7 @@ class Node:
         self.chat = Chat(shared, self.life, self.links)
         self.queue = WaitingQueue(shared, self.life, self.links)
         self.members = Members(shared, self.life, self.links, self.queue)
-        self.desk = ModeratorActions(shared)
+        self.desk = ModeratorActions(shared, self.queue)
         self.handlers: dict[type, Handler] = {
             protocol.Join: self.queue.join,
             protocol.LeaveQueue: self.queue.leave_queue,

@@ -159,15 +159,13 @@ class WaitingQueue:
         for gone in [k for k in seen if k not in live]:
             del seen[gone]
 
-    async def open_room(self, group: matching.Group) -> None:
+    async def open_room(self, group: matching.Group, room_id: str | None = None) -> bool:
+        """Open a room for a group of the matcher's (or a moderator's, who names the room
+        first for the audit log); False, and nothing changed, if any of its tickets left
+        the pool since (withdrawn, or matched by someone else)."""
         shared = self.shared
-        for t in group.tickets:
-            if await self.pool.remove_ticket(t.id) is None:
-                # Withdrawn since the round began: put the others back.
-                for other in group.tickets:
-                    if other is not t:
-                        await self.pool.add_ticket(other)
-                return
+        if await self.pool.take_tickets([t.id for t in group.tickets]) is None:
+            return False
         members = [t.member for t in group.tickets]
         ids = {t.id for t in group.tickets}
         for m in members:
@@ -175,7 +173,7 @@ class WaitingQueue:
             if link is not None and link.ticket is not None and link.ticket.id in ids:
                 link.ticket = None
         now = time.time()
-        room = Room.open(secrets.token_urlsafe(12), group.prompt,
+        room = Room.open(room_id or secrets.token_urlsafe(12), group.prompt,
                          zip(members, pick_aliases(len(members), shared.rng), strict=True), now)
         prompt = shared.catalog.prompts.get(group.prompt) or Prompt(group.prompt, group.prompt)
         langs = {t.member: t.lang for t in group.tickets}
@@ -205,3 +203,16 @@ class WaitingQueue:
         log.info("room opened", extra={"size": len(members), "divides": len(group.divides)})
         shared.hooks.changed("queue")
         shared.hooks.changed("rooms")
+        await self.count_room(now, len(group.divides))
+        return True
+
+    async def count_room(self, now: float, divides: int) -> None:
+        """Count an opened room for the moderators' charts (through the broker, so every
+        node's dashboard sees the sum): nothing but the count and whether it crossed two
+        divides or more. A figure that fails to count must not undo a match."""
+        try:
+            await self.shared.broker.counters.add({"rooms": 1, "crossing2": int(divides >= 2)},
+                                                  now)
+        except Exception:
+            log.warning("room not counted for the charts", exc_info=True)
+        self.shared.hooks.changed("matched")

@@ -4,9 +4,12 @@ from bridgechat.store.base import sqlite_url
 from bridgechat.store.members import Block, Member, MemberStore, PromptRow, hash_token
 from bridgechat.store.moderation import ModerationStore
 from bridgechat.store.records import RecordStore
+from bridgechat.store.report_life import ReportLifeStore
+from bridgechat.store.shifts import ShiftStore
 
 
-class Store(MemberStore, ModerationStore, RecordStore):
+class Store(MemberStore, ModerationStore, RecordStore, ReportLifeStore,
+            ShiftStore):
     """Every table and method of the store, on one engine."""
 
 

@@ -11,7 +11,9 @@ transaction: the action and its entry are stored together or not at all.
 
 from __future__ import annotations
 
-from sqlalchemy import DDL, event, func, update
+from collections.abc import Sequence
+
+from sqlalchemy import DDL, delete, event, func, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from bridgechat.store.base import StoreBase
@@ -44,6 +46,39 @@ class ReportRow(SQLModel, table=True):
     resolved_by: str | None = Field(default=None, max_length=64)
     action: str | None = Field(default=None, max_length=16)
     # Which key sealed it, so a wrong key gives a clear error instead of garbage.
+    key_id: str = Field(max_length=32)
+    sealed: bytes
+    # In the clear for the list's filters and the room's place in time; the room id
+    # stays sealed. Null on reports filed before these columns existed.
+    prompt: str | None = Field(default=None, index=True, max_length=64)
+    room_started: float | None = None
+    room_length: float | None = None  # seconds, once the room has closed
+
+
+class ReportAuthor(SQLModel, table=True):
+    """Who a report is about, as a pseudonym (moderation/reports.py `Sealer.pseudonym`):
+    enough to find the same author's other reports, never a member id."""
+
+    __tablename__ = "report_author"
+    report: str = Field(primary_key=True, max_length=32)
+    author: str = Field(primary_key=True, index=True, max_length=32)
+
+
+class SuspensionRow(SQLModel, table=True):
+    """One suspension as a moderator gave it; `member.suspended_until` is what is enforced.
+
+    The member id is sealed (label: the suspension id) so lifting can find the member;
+    in the clear are only the pseudonym, the report, the moderators and times."""
+
+    __tablename__ = "suspension"
+    id: str = Field(primary_key=True, max_length=32)
+    author: str = Field(index=True, max_length=32)
+    report: str | None = Field(default=None, index=True, max_length=32)
+    by: str = Field(max_length=64)
+    since: float
+    until: float | None = None  # None: indefinitely
+    lifted_at: float | None = None
+    lifted_by: str | None = Field(default=None, max_length=64)
     key_id: str = Field(max_length=32)
     sealed: bytes
 
@@ -209,24 +244,35 @@ class ModerationStore(StoreBase):
                               .where(ReportRow.status == "open")).one())
 
     def close_report(self, report_id: str, action: str, by: str, now: float,
-                     audit: AuditEntry | None = None) -> bool:
-        """Mark an open report resolved; False if it was not open (no double action)."""
+                     audit: AuditEntry | None = None,
+                     suspensions: Sequence[SuspensionRow] = ()) -> bool:
+        """Mark an open report resolved; False if it was not open (no double action).
+
+        The suspensions it gives are stored in the same transaction as the resolution."""
         with Session(self.engine) as s:
             done = s.exec(update(ReportRow)
                           .where(col(ReportRow.id) == report_id, col(ReportRow.status) == "open")
                           .values(status="resolved", action=action, resolved_by=by,
                                   resolved_at=now))
-            if done.rowcount and audit is not None:
-                s.add(audit)
+            if done.rowcount:
+                s.add_all(suspensions)
+                if audit is not None:
+                    s.add(audit)
             s.commit()
             return bool(done.rowcount)
 
     def purge_reports(self, resolved_before: float) -> int:
-        """Delete reports resolved before this time (docs/privacy.md: resolved, plus retention)."""
+        """Delete reports resolved before this time (docs/privacy.md: resolved, plus retention),
+        with their authors' pseudonyms; a suspension they gave loses its link to them."""
         with Session(self.engine) as s:
             old = s.exec(select(ReportRow).where(
                 ReportRow.status == "resolved", col(ReportRow.resolved_at) < resolved_before
             )).all()
+            ids = [row.id for row in old]
+            if ids:
+                s.exec(delete(ReportAuthor).where(col(ReportAuthor.report).in_(ids)))
+                s.exec(update(SuspensionRow).where(col(SuspensionRow.report).in_(ids))
+                       .values(report=None))
             for row in old:
                 s.delete(row)
             s.commit()
