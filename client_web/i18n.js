@@ -43,7 +43,7 @@ export async function loadCatalog(loc = 'en') {
   html.dir = RTL.has(loc) ? 'rtl' : 'ltr';
   let date = null;
   try {
-    const res = await fetch(`i18n/${loc}.json`);
+    const res = await fetch(new URL(`i18n/${loc}.json`, import.meta.url));
     if (!res.ok) throw new Error(String(res.status));
     date = res.headers.get('Date');
     catalog = await res.json();

@@ -274,3 +274,33 @@ def test_axe_dashboard_every_tab(browser, mod_server, scheme: str,  # type: igno
     finally:
         members.close()
         ctx.close()
+
+
+def test_event_page_has_no_violations(browser,  # type: ignore[no-untyped-def]
+                                      tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The event page (/e/<slug>): the form, an error, signed up, and Arabic."""
+    from conftest import LiveServer
+    from test_browser_event import SLUG, announce
+
+    base = tmp_path_factory.mktemp("a11y-event")
+    announce(base / "data", SLUG, "--invite-code", "library")
+    srv = LiveServer(data_dir=base / "data", log_path=base / "server.log").start()
+    try:
+        # The module's one browser: a second sync Playwright cannot start beside it.
+        for lang in ("en", "ar"):
+            ctx = browser.new_context(viewport={"width": 360, "height": 740}, bypass_csp=True)
+            page = ctx.new_page()
+            page.goto(f"{srv.url}/e/{SLUG}?lang={lang}")
+            expect(page.locator("#ev-form")).to_be_visible()
+            axe(page, f"event {lang}: form")
+            page.locator("#ev-submit").click()
+            expect(page.locator("#ev-alert")).not_to_be_empty()
+            axe(page, f"event {lang}: nothing chosen")
+            page.locator("#ep-0").check()
+            page.locator("#ev-invite").fill("library")
+            page.locator("#ev-submit").click()
+            expect(page.locator("#ev-mine")).to_be_visible()
+            axe(page, f"event {lang}: signed up")
+            ctx.close()
+    finally:
+        srv.stop()

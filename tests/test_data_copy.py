@@ -111,6 +111,20 @@ def populate(url: str, key: bytes) -> dict[str, Any]:
                              AuditEntry(at=now + 0.125, moderator="mo", action="shift.note",
                                         target="shift_note:note1"))
 
+        from bridgechat.store.events import Event, Signup
+        store.add_event(Event(id="ev1", slug="town-talk", titles={"en": "Town talk",
+                                                                  "ar": "حديث المدينة"},
+                              descriptions={"en": "One evening"}, starts=now + 86400.5,
+                              tz="Europe/Berlin", signup_deadline=now + 86000.25,
+                              length_min=30, prompts=["p1", "p3"], invite_hash=hash_token("c"),
+                              created=now),
+                        None)  # the audit log's entries are counted below
+        for i in range(9):
+            store.add_signup(Signup(id=f"su{i}", event_id="ev1", token_hash=hash_token(f"s{i}"),
+                                    key_id=sealer.key_id,
+                                    sealed=sealer.seal(f"signup:su{i}", {"profile": {}}),
+                                    created=now + i, changed=now + i))
+
         records = [store.add_record("p1", today, 2, ("age", "region"), "10-20m")
                    for _ in range(8)]
         store.add_record("p3", today, 3, (), "<5m")

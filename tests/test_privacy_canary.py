@@ -189,3 +189,62 @@ text = "What do you miss most?"
     # The notice is the moderator's, kept as the audit entry's note only: never logged.
     found |= {("notice", "log")} if notice.encode() in log else set()
     assert found == set()
+
+
+async def test_event_sign_ups_keep_no_answer_or_token_unsealed(
+        tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
+    """Signing up ahead for an event, changing and withdrawing: the answers are sealed at
+    rest and the token kept as a hash, so no profile value, token or address is found in
+    any file of the data dir or in the log."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    warm, cool = f"warm-{marker()}", f"cool-{marker()}"
+    srv = moderated_server(tmp_path_factory, "--deck", str(deck(tmp_path / "deck.toml",
+                                                                 warm, cool)))
+    tokens: list[str] = []
+    starts = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    try:
+        async with Mod(srv.url) as ann:
+            assert (await ann.login("ann")).status == 200
+            made = await ann.post("/api/events", {
+                "slug": "canary-day", "title": {"en": "Canary day"}, "starts": starts,
+                "tz": "UTC", "prompts": ["canary"]})
+            assert made.status == 201, made
+
+        def call(method: str, body: dict[str, object], token: str | None = None
+                 ) -> tuple[int, dict[str, object]]:
+            conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5,
+                                              source_address=(PEER, 0))
+            headers = dict(PROXY_HEADERS, Origin=srv.origin)
+            headers["Content-Type"] = "application/json"
+            if token is not None:
+                headers["Authorization"] = f"Bearer {token}"
+            try:
+                conn.request(method, "/api/e/canary-day/signup", json.dumps(body), headers)
+                resp = conn.getresponse()
+                return resp.status, json.loads(resp.read())
+            finally:
+                conn.close()
+
+        answers = {"prompts": ["canary"], "languages": ["en"], "profile": {"tone": warm},
+                   "stances": {"canary": "agree"}}
+        for _ in range(2):
+            status, body = call("POST", answers)
+            assert status == 201, body
+            tokens.append(str(body["token"]))
+        status, body = call("PUT", {**answers, "profile": {"tone": cool}}, tokens[0])
+        assert status == 200 and body["signup"] == {**answers, "profile": {"tone": cool},  # type: ignore[comparison-overlap]
+                                                    "learning": [], "lang": "en"}
+        assert call("DELETE", {}, tokens[1])[0] == 200
+    finally:
+        srv.stop()
+
+    canaries = {"profile answer": warm, "changed answer": cool, "peer address": PEER,
+                "forged address": FORGED} | {f"token {i}": t for i, t in enumerate(tokens)}
+    files = [p for p in srv.data_dir.rglob("*") if p.is_file()]
+    found = {(name, str(p)) for name, value in canaries.items() for p in files
+             if value.encode() in p.read_bytes()}
+    log = srv.log_path.read_bytes()
+    found |= {(name, "log") for name, value in canaries.items() if value.encode() in log}
+    assert found == set()

@@ -64,3 +64,26 @@ def test_member_page_is_within_60_kb_compressed(server) -> None:
     largest = max(catalogs, key=sizes.__getitem__)
     total = sum(n for p, n in sizes.items() if p not in catalogs) + sizes[largest]
     assert total <= 60_000, (total, sizes)
+
+
+def test_event_page_is_served_under_the_same_policy_within_30_kb(server) -> None:
+    """/e/<slug> is client_web/event.html, under the member page's Content-Security-Policy;
+    with its modules, its style sheets and the largest catalog, gzipped: at most 30 KB."""
+    from conftest import ROOT
+
+    status, headers, body = fetch(server.url + "/e/any-day", **{"Accept-Encoding": "gzip"})
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    _, member_headers, _ = fetch(server.url + "/")
+    assert headers["Content-Security-Policy"] == member_headers["Content-Security-Policy"]
+    assert b"event/app.js" in gzip.decompress(body)
+    web = ROOT / "client_web"
+    modules = sorted(f"event/{p.name}" for p in (web / "event").glob("*"))
+    catalogs = sorted(f"i18n/{p.name}" for p in (web / "i18n").glob("*.json"))
+    sizes = {}
+    for path in ["event.html", "style.css", "i18n.js", "store.js", *modules, *catalogs]:
+        status, headers, body = fetch(f"{server.url}/{path}", **{"Accept-Encoding": "gzip"})
+        assert status == 200 and headers["Content-Encoding"] == "gzip", path
+        sizes[path] = len(body)
+    largest = max(catalogs, key=sizes.__getitem__)
+    total = sum(n for p, n in sizes.items() if p not in catalogs) + sizes[largest]
+    assert total <= 30_000, (total, sizes)

@@ -260,6 +260,50 @@ def test_existing_members(store: Store) -> None:
     assert store.existing_members([]) == set()
 
 
+# -- events -----------------------------------------------------------------------
+
+
+def test_events_and_sign_ups(store: Store) -> None:
+    from bridgechat.store.events import Event, Signup
+    from bridgechat.store.moderation import AuditEntry
+
+    def event(slug: str, starts: float) -> Event:
+        return Event(id=uuid.uuid4().hex[:16], slug=slug, titles={"en": "Día «uno»"},
+                     descriptions={}, starts=starts, tz="Europe/Berlin",
+                     signup_deadline=starts - 60, length_min=30, prompts=["a", "b"],
+                     created=1.0)
+
+    past, soon = event("past-day", 1000.0), event("soon-day", 10_000.0)
+    assert store.add_event(past, AuditEntry(at=1.0, moderator="ann", action="event.create",
+                                            target="event:past-day"))
+    assert store.add_event(soon, None)
+    assert not store.add_event(event("soon-day", 5.0), None)  # the slug is taken
+    got = store.event_by_slug("past-day")
+    assert got is not None and got.titles == {"en": "Día «uno»"} and got.prompts == ["a", "b"]
+    assert [e.slug for e in store.events()] == ["past-day", "soon-day"]
+    assert [e.slug for e in store.events(ending_after=2800.0)] == ["soon-day"]
+    for e, n in ((past, 2), (soon, 3)):
+        for i in range(n):
+            store.add_signup(Signup(id=f"{e.slug}{i}", event_id=e.id,
+                                    token_hash=hash_token(f"{e.slug}{i}"), key_id="k",
+                                    sealed=bytes([0, 255, i]), created=1.0, changed=1.0))
+    row = store.signup(soon.id, hash_token("soon-day1"))
+    assert row is not None and row.sealed == bytes([0, 255, 1])
+    assert store.signup(past.id, hash_token("soon-day1")) is None  # another event's token
+    assert store.change_signup(row.id, "k2", b"new", 2.0)
+    assert store.delete_signup("soon-day2") and not store.delete_signup("soon-day2")
+    assert store.signup_count(soon.id) == 2
+    # past-day ended at 1000 + 30 min: its sign-ups go once that is over
+    assert store.purge_signups(2799.0) == 0
+    assert store.purge_signups(2801.0) == 2
+    changed = store.update_event(soon.id, {"length_min": 45}, None)
+    assert changed is not None and changed.length_min == 45
+    assert store.update_event(soon.id, {"cancelled": True}, None) is not None
+    assert store.signup_count(soon.id) == 0  # cancelling deletes the sign-ups
+    assert store.update_event("nothing", {"length_min": 5}, None) is None
+    assert [e.action for e in store.audit_entries(10, None)] == ["event.create"]
+
+
 # -- migrations -------------------------------------------------------------------
 
 

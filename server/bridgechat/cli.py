@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bridgechat.events.cli import add_event_command
 from bridgechat.logs import setup_logging
 from bridgechat.moderation.cli import add_moderator_command
 from bridgechat.operate.config import ConfigError, add_flags, resolve, show
@@ -135,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     _command(sub, "doctor", _doctor,
              "check the installation and the services, and say what to fix")
     add_moderator_command(sub, where)
+    add_event_command(sub)
     add_data_commands(sub, where)
     m = _command(sub, "migrate", _migrate, "bring the database to the newest schema", WHERE)
     m.add_argument("--check", action="store_true",

@@ -16,6 +16,7 @@ from aiohttp import WSCloseCode, web
 from bridgechat.broker import Broker
 from bridgechat.broker.memory import MemoryBroker
 from bridgechat.deck_file import load_deck
+from bridgechat.events import setup_events
 from bridgechat.jobs import every, stop
 from bridgechat.metrics.listener import LISTENER, open_listener
 from bridgechat.metrics.probes import Probes
@@ -130,5 +131,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/ws", handlers.member_socket)
     setup_moderation(app)  # after `lifecycle` (it needs the node), before the static catch-all
     setup_privacy(app)  # likewise: /api/me, /api/impact, the retention job
-    app.router.add_get("/{tail:.*}", StaticFiles(static_root(settings)).handle)
+    files = StaticFiles(static_root(settings))
+    setup_events(app, files)  # likewise: /api/events, /e/{slug}, the sign-ups' retention
+    app.router.add_get("/{tail:.*}", files.handle)
     return app

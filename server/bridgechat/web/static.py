@@ -59,7 +59,12 @@ class StaticFiles:
         return entry
 
     async def handle(self, request: web.Request) -> web.Response:
-        entry = self.entry(request.match_info.get("tail", ""))
+        return self.respond(request, request.match_info.get("tail", ""))
+
+    def respond(self, request: web.Request, tail: str) -> web.Response:
+        """The file `tail` as the answer to `request` (also for pages at other paths, such
+        as an event's /e/{slug}, which is client_web/event.html)."""
+        entry = self.entry(tail)
         if entry is None:
             raise web.HTTPNotFound(text="Not found.")
         headers = {"Cache-Control": "no-cache", "ETag": entry.etag, "Vary": "Accept-Encoding",
