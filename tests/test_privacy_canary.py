@@ -56,6 +56,20 @@ def request(srv, method: str, path: str, token: str | None = None) -> tuple[int,
         conn.close()
 
 
+def found_at_rest(srv, canaries: dict[str, str], log_only: dict[str, str] | None = None
+                  ) -> set[tuple[str, str]]:
+    """(name, where) for each canary found in a file under the stopped server's data
+    directory or in its log; `log_only` ones may be stored but never logged."""
+    files = [p for p in srv.data_dir.rglob("*") if p.is_file()]
+    assert any(p.name == "bridgechat.db" for p in files)
+    found = {(name, str(p)) for name, value in canaries.items() for p in files
+             if value.encode() in p.read_bytes()}
+    log = srv.log_path.read_bytes()
+    found |= {(name, "log") for name, value in (canaries | (log_only or {})).items()
+              if value.encode() in log}
+    return found
+
+
 async def test_no_canary_at_rest_or_in_the_log(make_server, tmp_path: Path) -> None:
     text, note, bogus = (f"text-{marker()}", f"note-{marker()}", f"tok-{marker()}")
     warm, cool = f"warm-{marker()}", f"cool-{marker()}"
@@ -120,13 +134,7 @@ async def test_no_canary_at_rest_or_in_the_log(make_server, tmp_path: Path) -> N
                 "other profile answer": cool, "made-up token": bogus, "peer address": PEER,
                 "forged address": FORGED}
     canaries |= {f"token {i}": t for i, t in enumerate(tokens)}
-    files = [p for p in srv.data_dir.rglob("*") if p.is_file()]
-    assert any(p.name == "bridgechat.db" for p in files)
-    found = {(name, str(p)) for name, value in canaries.items() for p in files
-             if value.encode() in p.read_bytes()}
-    log = srv.log_path.read_bytes()
-    found |= {(name, "log") for name, value in canaries.items() if value.encode() in log}
-    assert found == set()
+    assert found_at_rest(srv, canaries) == set()
     if not reported:
         pytest.xfail("reports are not stored by this server yet: the evidence path is untested")
 
@@ -181,14 +189,8 @@ text = "What do you miss most?"
 
     canaries = {"profile answer": warm, "other profile answer": cool, "peer address": PEER,
                 "forged address": FORGED} | {f"token {i}": t for i, t in enumerate(tokens)}
-    files = [p for p in srv.data_dir.rglob("*") if p.is_file()]
-    found = {(name, str(p)) for name, value in canaries.items() for p in files
-             if value.encode() in p.read_bytes()}
-    log = srv.log_path.read_bytes()
-    found |= {(name, "log") for name, value in canaries.items() if value.encode() in log}
     # The notice is the moderator's, kept as the audit entry's note only: never logged.
-    found |= {("notice", "log")} if notice.encode() in log else set()
-    assert found == set()
+    assert found_at_rest(srv, canaries, log_only={"notice": notice}) == set()
 
 
 async def test_event_sign_ups_keep_no_answer_or_token_unsealed(
@@ -242,9 +244,4 @@ async def test_event_sign_ups_keep_no_answer_or_token_unsealed(
 
     canaries = {"profile answer": warm, "changed answer": cool, "peer address": PEER,
                 "forged address": FORGED} | {f"token {i}": t for i, t in enumerate(tokens)}
-    files = [p for p in srv.data_dir.rglob("*") if p.is_file()]
-    found = {(name, str(p)) for name, value in canaries.items() for p in files
-             if value.encode() in p.read_bytes()}
-    log = srv.log_path.read_bytes()
-    found |= {(name, "log") for name, value in canaries.items() if value.encode() in log}
-    assert found == set()
+    assert found_at_rest(srv, canaries) == set()
