@@ -231,3 +231,18 @@ def test_bench_flood_refuses_the_flooding_address_and_measures_the_others() -> N
     assert flood["admitted"] == 20 and flood["failed"] == 0
     assert 0 < flood["refused_429"] <= 100
     assert quiet["messages"] > 0 and flood["messages"] > 0
+
+
+def test_bench_matching_batch_prints_score_bound_and_fcfs() -> None:
+    """`bench matching --batch`: one run over a pool present at once, against its bound and
+    first come, first served on the same pool."""
+    done = bench("matching", "--batch", "2000", "--full-bound-up-to", "0", timeout=300)
+    out = done.stdout
+    assert done.returncode == 0, f"{out}\n{done.stderr}"
+    assert "upper bound" in out and "HiGHS" in out
+    batch = re.search(r"^\| batch \| 2,000 \| [\d.]+ \| [\d.]+ \| [\d,]+ \| [\d.]+% \| [\d,]+ "
+                      r"\| ([\d.]+)% \| ([\d.]+)% \|$", out, re.M)
+    fcfs = re.search(r"^\| first come, first served \| 2,000 .* \| ([\d.]+)% \|$", out, re.M)
+    assert batch and fcfs, out
+    assert float(batch.group(1)) <= 100.0
+    assert float(batch.group(2)) > float(fcfs.group(1)), out
