@@ -54,7 +54,7 @@ function later() {
         },
         erased,
       });
-      if (S.date) timer.serverTime(S.date);
+      if (S.date) timer.serverDate(S.date);
       return M;
     });
   return laterP;

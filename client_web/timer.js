@@ -12,6 +12,15 @@ export function serverTime(iso) {
   if (!Number.isNaN(at)) offset = at - Date.now();
 }
 export const now = () => Date.now() + offset;
+// An HTTP Date header counts whole seconds: the server's time lies somewhere in the second
+// after it. Taken only when our clock is clearly wrong, so that it never shows one
+// second more than the conversation has (message times, to the millisecond, refine it).
+export function serverDate(header) {
+  const at = Date.parse(header);
+  if (Number.isNaN(at)) return;
+  const guess = at + 500 - Date.now();
+  if (Math.abs(guess) > 1000) offset = guess;
+}
 
 // Whole seconds left, rounded down: a 20-minute conversation never shows 20:01.
 export function clockText(ms) {

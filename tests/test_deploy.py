@@ -135,6 +135,25 @@ def compose_file() -> dict[str, Any]:
     return loaded
 
 
+def test_an_installed_package_holds_every_module_and_page_file(tmp_path: Path) -> None:
+    """What a plain `pip install .` (the image's) ships: every module and every file the
+    pages load. An editable install would hide a package or a folder left off the list."""
+    import zipfile
+
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps",
+                           "-q", "-w", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (wheel,) = tmp_path.glob("bridgechat-*.whl")
+    shipped = set(zipfile.ZipFile(wheel).namelist())
+    tracked = subprocess.run(["git", "ls-files", "server/bridgechat", "client_web"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout.split()
+    wanted = {f.removeprefix("server/") for f in tracked if f.endswith(".py")}
+    wanted |= {"bridgechat/client_web/" + f.removeprefix("client_web/") for f in tracked
+               if f.startswith("client_web/") and not f.endswith(".md")}
+    assert sorted(wanted - shipped) == []
+
+
 def test_the_compose_file_follows_the_compose_spec() -> None:
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads((ROOT / "tests/data/compose-spec.json").read_text())
@@ -380,7 +399,13 @@ def test_the_image_builds_and_the_compose_cluster_chats(
         deadline = time.monotonic() + 120
         while http_status(base + "/readyz") != 200 and time.monotonic() < deadline:
             time.sleep(1)
-        assert http_status(base + "/healthz") == 200
+        status = http_status(base + "/healthz")
+        if status != 200:  # say why: the nodes' own words
+            logs = "\n".join(subprocess.run(
+                ["podman", "logs", "--tail", "30", f"{project}_{name}_1"], stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, text=True, timeout=60, env=env, check=False
+            ).stdout[-3000:] for name in ("node1", "proxy"))
+            pytest.fail(f"/healthz answered {status}; the logs:\n{logs}")
         assert http_status(base + "/readyz") == 200
         asyncio.run(chat_through(base))
         # The nodes took their settings from the environment that compose gave them.

@@ -22,6 +22,8 @@ class Settings:
     # Members nobody can be matched with are told why after this long.
     stuck_after: float = 30.0
     max_wait: float = 10.0
+    # An event's lobby opens this many minutes before its start (docs/events.md).
+    lobby_minutes: float = 15.0
     tick: float = 0.25
     repeat_pair_after: float = 86400.0
     # A dropped member keeps their seat this long.

@@ -41,6 +41,11 @@ class Code(StrEnum):
     NOT_EXTENDABLE = "not_extendable"
     CONTACT_HELD = "contact_held"
     CONTACT_NOT_ALLOWED = "contact_not_allowed"
+    UNKNOWN_EVENT = "unknown_event"
+    EVENT_CANCELLED = "event_cancelled"
+    NOT_SIGNED_UP = "not_signed_up"
+    LOBBY_NOT_OPEN = "lobby_not_open"
+    EVENT_OVER = "event_over"
 
 
 PLAIN_WORDS: dict[Code, str] = {
@@ -77,6 +82,13 @@ PLAIN_WORDS: dict[Code, str] = {
                         "an e-mail, a link or a handle). They are shared only when you both "
                         "agree to exchange contact details."),
     Code.CONTACT_NOT_ALLOWED: "Contact details cannot be exchanged in this conversation.",
+    Code.UNKNOWN_EVENT: "There is no such event. Check the link you were given.",
+    Code.EVENT_CANCELLED: "This event was cancelled.",
+    Code.NOT_SIGNED_UP: ("There is no sign-up for this event with that token: it was "
+                         "withdrawn, or it was made in another browser."),
+    Code.LOBBY_NOT_OPEN: ("The lobby is not open yet: it opens a few minutes before the "
+                          "start. Come back then."),
+    Code.EVENT_OVER: "This event is over. Thank you for coming.",
 }
 
 

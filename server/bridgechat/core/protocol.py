@@ -115,8 +115,15 @@ class Contact(_In, tag="contact"):
     agree: bool = True
 
 
+class Lobby(_In, tag="lobby"):
+    """Added: wait in an event's lobby with the sign-up its token opens (docs/events.md)."""
+
+    event: Annotated[str, Meta(min_length=1, max_length=64)]
+    signup: Annotated[str, Meta(min_length=1, max_length=256)]
+
+
 ClientFrame = (Hello | Join | LeaveQueue | Send | Typing | Resume | Leave | Report | Block
-               | Feedback | Extend | Contact)
+               | Feedback | Extend | Contact | Lobby)
 CLIENT_TYPES = frozenset(
     t.__struct_config__.tag for t in ClientFrame.__args__
 )
@@ -251,6 +258,14 @@ class Queued(ServerFrame, tag="queued", omit_defaults=True):
     waiting: int
     eta_s: float | None
     hint: Hint | None = None
+
+
+class LobbyState(ServerFrame, tag="lobby"):
+    """Added: the lobby of an event: when it starts and how many wait there (never who)."""
+
+    event: str
+    starts: str
+    present: int
 
 
 class LeftQueue(ServerFrame, tag="left_queue"):

@@ -44,6 +44,10 @@ class Ticket:
     group: int = 2
     # The member's interface language: cards and prompts are shown in it.
     lang: str = "en"
+    # An event's lobby (its id; "" for the open queue) and when its batch starts: the
+    # open rounds leave a ticket out until then (epoch seconds; 0: not held).
+    event: str = ""
+    hold_until: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from bridgechat.node.chat import Chat
 from bridgechat.node.desk import ModeratorActions
 from bridgechat.node.lifecycle import RoomLife
 from bridgechat.node.links import Conn, Link, Links
+from bridgechat.node.lobby import EventLobby
 from bridgechat.node.members import Members
 from bridgechat.node.parts import Catalog, Hooks, Shared, StoreThread
 from bridgechat.node.queue import WaitingQueue
@@ -77,6 +78,8 @@ class Node:
         self.queue = WaitingQueue(shared, self.life, self.links)
         self.members = Members(shared, self.life, self.links, self.queue)
         self.desk = ModeratorActions(shared, self.queue)
+        self.lobby = EventLobby(shared, self.links, self.queue)
+        self.queue.before_round = self.lobby.split
         self.handlers: dict[type, Handler] = {
             protocol.Join: self.queue.join,
             protocol.LeaveQueue: self.queue.leave_queue,
@@ -88,6 +91,7 @@ class Node:
             protocol.Report: self.chat.report,
             protocol.Extend: self.chat.extend,
             protocol.Contact: self.chat.contact,
+            protocol.Lobby: self.lobby.enter,
         }
 
     # -- a member's connection ------------------------------------------------
@@ -169,11 +173,13 @@ class Node:
         self.shared.db.close()
 
     async def housekeeping(self) -> None:
-        """Expire dropped members (on the leader); mirror the keys shared by all."""
+        """Expire dropped members (on the leader); mirror the keys shared by all; tell
+        lobby members the present count."""
         shared = self.shared
         if await shared.broker.pool.lead(shared.id, ttl=max(2.0, 8 * shared.settings.tick)):
             await self.life.wake()
         await self.sync_keys()
+        await self.lobby.refresh()
 
     async def sync_keys(self) -> None:
         """Mirror the shared franking keys; the first node up makes the first key.

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from bridgechat.broker import Broker
 from bridgechat.core import protocol
@@ -72,6 +72,32 @@ FeedbackSink = Callable[[str, int, bool], Awaitable[None]]
 InviteCheck = Callable[[str | None], Awaitable[bool]]
 
 
+class SignupAnswers(Protocol):
+    """What an event's sign-up answered, as the lobby needs it for a Ticket (the events
+    package's TicketData has this shape; named here so the node never imports it)."""
+
+    @property
+    def prompts(self) -> tuple[str, ...]: ...
+    @property
+    def languages(self) -> tuple[str, ...]: ...
+    @property
+    def learning(self) -> tuple[str, ...]: ...
+    @property
+    def profile(self) -> tuple[tuple[str, str], ...]: ...
+    @property
+    def stances(self) -> tuple[tuple[str, str], ...]: ...
+    @property
+    def mode(self) -> str: ...
+    @property
+    def group(self) -> int: ...
+    @property
+    def lang(self) -> str: ...
+
+
+# (event id, sign-up token) -> that sign-up's answers, or None if there is none.
+SignupLookup = Callable[[str, str], Awaitable[SignupAnswers | None]]
+
+
 @dataclass(slots=True)
 class Hooks:
     """What the moderation and privacy packages plug in; None: that feature is off."""
@@ -80,6 +106,8 @@ class Hooks:
     record_sink: RecordSink | None = None
     feedback_sink: FeedbackSink | None = None
     invite_check: InviteCheck | None = None
+    # Events (events/): the sign-up a lobby's token opens; None: events are off.
+    signup_ticket: SignupLookup | None = None
     # Observers (the moderators' live view) told "queue" or "rooms" on a change.
     listeners: list[Callable[[str], None]] = field(default_factory=list)
 

@@ -10,6 +10,7 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bridgechat import matching
@@ -40,6 +41,10 @@ class WaitingQueue:
         self.blocks: dict[str, set[frozenset[str]]] = {}
         # The proof of work asked for before a join while joins come in a flood.
         self.barrier = JoinBarrier(shared)
+        # Run before each open round on the pool (node/lobby.py: events' batches at their
+        # start); returns the tickets the round may match, none held for an event.
+        self.before_round: Callable[[list[matching.Ticket], float],
+                                    Awaitable[list[matching.Ticket]]] | None = None
 
     def check_join(self, f: protocol.Join) -> None:
         catalog, deck = self.shared.catalog, self.shared.deck
@@ -79,7 +84,8 @@ class WaitingQueue:
         link.ticket = ticket
         await self.pool.add_ticket(ticket)
         constraints = await self.constraints([*pool, ticket])
-        waiting = sum(1 for t in pool if matching.compatible(ticket, t, constraints))
+        waiting = sum(1 for t in pool if t.hold_until <= ticket.since
+                      and matching.compatible(ticket, t, constraints))
         link.send(protocol.Queued(
             ticket=ticket.id, waiting=waiting,
             eta_s=matching.eta_s(0.0, waiting, ticket.group, self.shared.policy)))
@@ -126,11 +132,14 @@ class WaitingQueue:
         if paused:
             pool = [replace(t, prompts=kept) for t in pool
                     if (kept := tuple(p for p in t.prompts if p not in paused))]
+        now = time.time()
+        if self.before_round is not None and any(t.event for t in pool):
+            pool = await self.before_round(pool, now)
         if not pool:
             return
         constraints = await self.constraints(pool)
         began = time.perf_counter()
-        result = matching.match_round(pool, time.time(), shared.deck.dimensions,
+        result = matching.match_round(pool, now, shared.deck.dimensions,
                                       constraints, shared.policy,
                                       seed=shared.rng.randrange(2**32))
         shared.metrics.round.observe(time.perf_counter() - began)
@@ -138,7 +147,8 @@ class WaitingQueue:
             await self.open_room(group)
         await self.announce(pool, result)
 
-    async def announce(self, pool: list[matching.Ticket], result: matching.RoundResult) -> None:
+    async def announce(self, pool: list[matching.Ticket], result: matching.RoundResult,
+                       prune: bool = True) -> None:
         """Tell a member nobody can be matched with why, once per reason: `queued` again,
         with a hint in plain words. Nothing else is sent between `queued` and `matched`,
         so a client that expects exactly that order keeps working."""
@@ -155,6 +165,8 @@ class WaitingQueue:
             await self.shared.publish([t.member], protocol.Queued(
                 ticket=t.id, waiting=result.waiting.get(t.id, 0),
                 eta_s=result.eta.get(t.id), hint=hint))
+        if not prune:
+            return
         live = {t.id for t in pool}
         for gone in [k for k in seen if k not in live]:
             del seen[gone]

@@ -175,6 +175,7 @@ OPTIONS: tuple[Option, ...] = (
     _o("bridge_wait", not_negative, "seconds a pair crossing no divide waits before matching"),
     _o("max_wait", positive, "seconds by which any compatible pair is matched"),
     _o("stuck_after", positive, "seconds before a member nobody can meet is told why"),
+    _o("lobby_minutes", positive, "minutes before an event's start that its lobby opens"),
     _o("repeat_pair_after", not_negative, "seconds before the same two members meet again"),
     _o("grace_period", not_negative, "seconds a dropped member keeps their seat"),
     _o("conversation_minutes", not_negative,

@@ -1,0 +1,206 @@
+"""An event's lobby, and the one batch that opens its rooms at the start (docs/events.md).
+
+A signed-up member says `lobby` with the event and the sign-up's token; their
+answers become a ticket in the ordinary waiting pool, marked with the event
+and held until its start, so the open rounds leave it out. Each node tells
+its own lobby members how many wait (the held tickets of that event, counted
+in the shared pool: never who), at most every two seconds.
+
+At the first round at or after the start, the leading node takes all of the
+event's tickets and runs one batch over them; its rooms open through
+`WaitingQueue.open_room`, as every other room does. "Once" is a key spent in
+the broker, so a node that takes the lead afterwards does not run it again.
+Whoever the batch leaves stays in the pool, no longer held, and is told why
+at once; the open rounds go on matching them as anyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from dataclasses import replace
+
+from bridgechat import matching
+from bridgechat.core import protocol
+from bridgechat.core.protocol import Code, ProtocolError
+from bridgechat.matching.batch import solve_batch
+from bridgechat.node.links import Link, Links
+from bridgechat.node.parts import Shared
+from bridgechat.node.queue import WaitingQueue
+
+log = logging.getLogger(__name__)
+# Present counts go out at most this often (seconds), so a crowd arriving at once
+# costs each member one frame per interval, not one per arrival.
+COUNT_EVERY = 2.0
+# How long the "batch ran" key outlives the start: beyond the longest event (240 min).
+BATCH_KEY_LIFE = 2 * 86400.0
+
+
+def batch_key(event: str, starts: float) -> str:
+    return f"event-batch:{event}:{starts:.0f}"
+
+
+class EventLobby:
+    def __init__(self, shared: Shared, links: Links, queue: WaitingQueue) -> None:
+        self.shared = shared
+        self.links = links
+        self.queue = queue
+        # event slug -> (its start, the connections here waiting in its lobby)
+        self.waiting: dict[str, tuple[float, set[Link]]] = {}
+        # event slug -> the present count last sent from here
+        self.shown: dict[str, int] = {}
+        self.next_count = 0.0
+        # Events whose batch ran (here or on another node), while tickets of theirs wait.
+        self.batched: set[str] = set()
+
+    # -- entering -----------------------------------------------------------------
+
+    async def enter(self, link: Link, member: str, f: protocol.Lobby) -> None:
+        shared = self.shared
+        if shared.suspended.get(member, 0.0) > time.time():
+            raise ProtocolError(Code.SUSPENDED)
+        lookup = shared.hooks.signup_ticket
+        event = await shared.db(shared.store.event_by_slug, f.event) if lookup else None
+        if lookup is None or event is None:
+            raise ProtocolError(Code.UNKNOWN_EVENT)
+        if event.cancelled:
+            raise ProtocolError(Code.EVENT_CANCELLED)
+        now = time.time()
+        if now >= event.ends():
+            raise ProtocolError(Code.EVENT_OVER)
+        if now < event.starts - shared.settings.lobby_minutes * 60:
+            raise ProtocolError(Code.LOBBY_NOT_OPEN)
+        pool = await self.queue.pool.tickets()
+        if any(t.member == member for t in pool):
+            raise ProtocolError(Code.ALREADY_QUEUED)
+        answers = await lookup(event.id, f.signup)
+        if answers is None:
+            raise ProtocolError(Code.NOT_SIGNED_UP)
+        ticket = matching.Ticket(
+            id=secrets.token_urlsafe(12), member=member, prompts=answers.prompts,
+            languages=answers.languages, since=now, learning=answers.learning,
+            profile=answers.profile, stances=answers.stances, mode=answers.mode,
+            group=answers.group, lang=answers.lang or link.session.lang,
+            event=event.slug, hold_until=event.starts)
+        link.ticket = ticket
+        await self.queue.pool.add_ticket(ticket)
+        self.shared.hooks.changed("queue")
+        if now >= event.starts:
+            # Late: matched as in the open queue (or by the batch, if it has not run yet).
+            link.send(protocol.Queued(ticket=ticket.id, waiting=0, eta_s=None))
+            return
+        starts, here = self.waiting.setdefault(event.slug, (event.starts, set()))
+        here.add(link)
+        present = self.present([*pool, ticket], event.slug, now)
+        link.send(protocol.LobbyState(event=event.slug, starts=protocol.iso(starts),
+                                      present=present))
+
+    @staticmethod
+    def present(pool: list[matching.Ticket], event: str, now: float) -> int:
+        return sum(1 for t in pool if t.event == event and t.hold_until > now)
+
+    # -- the present count ---------------------------------------------------------
+
+    async def refresh(self) -> None:
+        """Tell this node's lobby members the present count when it changed (every node,
+        about every COUNT_EVERY seconds; the count is the pool's, so it is global)."""
+        now = time.monotonic()
+        if not self.waiting or now < self.next_count:
+            return
+        self.next_count = now + COUNT_EVERY
+        wall = time.time()
+        pool = await self.queue.pool.tickets()
+        for event, (starts, here) in list(self.waiting.items()):
+            for link in [k for k in here if not self.still_waiting(k, event)]:
+                here.discard(link)
+            if not here or wall >= starts:
+                del self.waiting[event]
+                self.shown.pop(event, None)
+                continue
+            present = self.present(pool, event, wall)
+            if self.shown.get(event) == present:
+                continue
+            self.shown[event] = present
+            frame = protocol.LobbyState(event=event, starts=protocol.iso(starts), present=present)
+            for link in here:
+                link.send(frame)
+
+    def still_waiting(self, link: Link, event: str) -> bool:
+        member = link.session.member
+        return (member is not None and self.links.by_member.get(member) is link
+                and link.ticket is not None and link.ticket.event == event)
+
+    # -- the batch at the start ----------------------------------------------------
+
+    async def split(self, pool: list[matching.Ticket], now: float) -> list[matching.Ticket]:
+        """Before an open round (on the leader): run the batch of every event whose start
+        has come, and return the tickets the open round may match (none held)."""
+        due: dict[str, list[matching.Ticket]] = {}
+        open_: list[matching.Ticket] = []
+        for t in pool:
+            if not t.event or t.event in self.batched:
+                open_.append(t)
+            elif t.hold_until <= now:
+                due.setdefault(t.event, []).append(t)
+        self.batched &= {t.event for t in pool}
+        for event, tickets in due.items():
+            starts = tickets[0].hold_until
+            if await self.shared.broker.keys.spend(batch_key(event, starts),
+                                                   starts + BATCH_KEY_LIFE):
+                await self.batch_for_event(event, tickets, pool, now)
+            self.batched.add(event)
+        return open_
+
+    async def batch_for_event(self, event: str, tickets: list[matching.Ticket],
+                              pool: list[matching.Ticket], now: float) -> None:
+        """One matching run over everyone present in the event's lobby; its rooms open at
+        once, and each member it leaves is told at once whether a partner is waiting."""
+        shared = self.shared
+        constraints = await self.queue.constraints(pool)  # the whole pool: blocks stay cached
+        # Everyone present counts as having waited alike, and long enough that the bar is
+        # down: the batch weighs divides alone, and takes any compatible partner over none.
+        even = [replace(t, since=now - shared.policy.settle) for t in tickets]
+        began = time.perf_counter()
+        groups = await self.solve(even, now, constraints)
+        shared.metrics.round.observe(time.perf_counter() - began)
+        original = {t.id: t for t in tickets}
+        matched: set[str] = set()
+        for group in groups:
+            group = replace(group, tickets=tuple(original[t.id] for t in group.tickets))
+            if await self.queue.open_room(group):
+                matched.update(t.id for t in group.tickets)
+        left = [t for t in tickets if t.id not in matched]
+        log.info("event batch", extra={"what": event, "rooms": len(groups),
+                                       "waiting": len(left)})
+        if left:
+            await self.tell_left(left, pool, matched, now, constraints)
+
+    async def solve(self, tickets: list[matching.Ticket], now: float,
+                    constraints: matching.Constraints) -> list[matching.Group]:
+        """The batch (matching/batch.py), on a thread: a large one takes seconds of CPU, in
+        which this node keeps relaying and renewing its lead."""
+        shared = self.shared
+        batch = await asyncio.to_thread(solve_batch, tickets, shared.deck.dimensions,
+                                        constraints, shared.policy, now,
+                                        shared.rng.randrange(2**32))
+        return list(batch.groups)
+
+    async def tell_left(self, left: list[matching.Ticket], pool: list[matching.Ticket],
+                        matched: set[str], now: float,
+                        constraints: matching.Constraints) -> None:
+        """`queued` to each member the batch left (now in the open queue): with a hint in
+        plain words when nobody waiting can be matched with them, without one when a
+        partner is waiting (the next open round matches them: they count as long waiting)."""
+        shared = self.shared
+        rest = [t for t in pool if t.id not in matched and t.hold_until <= now]
+        result = matching.match_round(rest, now, shared.deck.dimensions, constraints,
+                                      replace(shared.policy, stuck_after=0.0),
+                                      seed=shared.rng.randrange(2**32))
+        for t in left:
+            if t.id not in result.stuck:
+                await shared.publish([t.member], protocol.Queued(
+                    ticket=t.id, waiting=result.waiting.get(t.id, 0),
+                    eta_s=result.eta.get(t.id)))
+        await self.queue.announce(left, result, prune=False)
