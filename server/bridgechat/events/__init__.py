@@ -35,7 +35,11 @@ def setup_events(app: web.Application, files: StaticFiles) -> None:
 
 async def _events_ctx(app: web.Application) -> AsyncIterator[None]:
     settings, desk = app[SETTINGS], app[EVENTS]
-    desk.attach(app[NODE], Sealer(load_key(settings)))
+    node = app[NODE]
+    desk.attach(node, Sealer(load_key(settings)))
+    # The node's lobby reads sign-ups through the desk (node/lobby.py), as moderation and
+    # privacy plug their sinks into the node's hooks from their own contexts.
+    node.hooks.signup_ticket = desk.signup_ticket
 
     async def retention() -> None:
         # Sign-ups are kept until their event has ended plus the grace period.

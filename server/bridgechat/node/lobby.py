@@ -59,8 +59,7 @@ class EventLobby:
 
     async def enter(self, link: Link, member: str, f: protocol.Lobby) -> None:
         shared = self.shared
-        if shared.suspended.get(member, 0.0) > time.time():
-            raise ProtocolError(Code.SUSPENDED)
+        self.queue.refuse_suspended(member)
         lookup = shared.hooks.signup_ticket
         event = await shared.db(shared.store.event_by_slug, f.event) if lookup else None
         if lookup is None or event is None:
@@ -72,9 +71,7 @@ class EventLobby:
             raise ProtocolError(Code.EVENT_OVER)
         if now < event.starts - shared.settings.lobby_minutes * 60:
             raise ProtocolError(Code.LOBBY_NOT_OPEN)
-        pool = await self.queue.pool.tickets()
-        if any(t.member == member for t in pool):
-            raise ProtocolError(Code.ALREADY_QUEUED)
+        pool = await self.queue.pool_without(member)
         answers = await lookup(event.id, f.signup)
         if answers is None:
             raise ProtocolError(Code.NOT_SIGNED_UP)
@@ -84,8 +81,7 @@ class EventLobby:
             profile=answers.profile, stances=answers.stances, mode=answers.mode,
             group=answers.group, lang=answers.lang or link.session.lang,
             event=event.slug, hold_until=event.starts)
-        link.ticket = ticket
-        await self.queue.pool.add_ticket(ticket)
+        await self.queue.enqueue(link, ticket)
         self.shared.hooks.changed("queue")
         if now >= event.starts:
             # Late: matched as in the open queue (or by the batch, if it has not run yet).

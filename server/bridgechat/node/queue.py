@@ -62,14 +62,27 @@ class WaitingQueue:
             if prompt not in f.prompts:
                 raise ProtocolError(Code.BAD_FRAME, "A stance must be on one of your prompts.")
 
-    async def join(self, link: Link, member: str, f: protocol.Join) -> None:
+    def refuse_suspended(self, member: str) -> None:
+        """A suspended member may not wait: not in the open queue, nor in an event's lobby."""
         if self.shared.suspended.get(member, 0.0) > time.time():
             raise ProtocolError(Code.SUSPENDED)
-        if not await self.barrier.admit(link, f):
-            return
+
+    async def pool_without(self, member: str) -> list[matching.Ticket]:
+        """The waiting pool, if `member` holds no ticket in it yet (one at a time)."""
         pool = await self.pool.tickets()
         if any(t.member == member for t in pool):
             raise ProtocolError(Code.ALREADY_QUEUED)
+        return pool
+
+    async def enqueue(self, link: Link, ticket: matching.Ticket) -> None:
+        link.ticket = ticket
+        await self.pool.add_ticket(ticket)
+
+    async def join(self, link: Link, member: str, f: protocol.Join) -> None:
+        self.refuse_suspended(member)
+        if not await self.barrier.admit(link, f):
+            return
+        pool = await self.pool_without(member)
         self.check_join(f)
         check = self.shared.hooks.invite_check
         if check is not None and not await check(f.invite):
@@ -81,8 +94,7 @@ class WaitingQueue:
             profile=tuple(sorted(f.profile.items())), stances=tuple(sorted(f.stances.items())),
             mode=f.mode, group=f.group, lang=link.session.lang,
         )
-        link.ticket = ticket
-        await self.pool.add_ticket(ticket)
+        await self.enqueue(link, ticket)
         constraints = await self.constraints([*pool, ticket])
         waiting = sum(1 for t in pool if t.hold_until <= ticket.since
                       and matching.compatible(ticket, t, constraints))

@@ -16,7 +16,7 @@ from aiohttp import WSCloseCode, web
 from bridgechat.broker import Broker
 from bridgechat.broker.memory import MemoryBroker
 from bridgechat.deck_file import load_deck
-from bridgechat.events import EVENTS, setup_events
+from bridgechat.events import setup_events
 from bridgechat.jobs import every, stop
 from bridgechat.metrics.listener import LISTENER, open_listener
 from bridgechat.metrics.probes import Probes
@@ -51,11 +51,6 @@ def make_broker(settings: Settings, node: str) -> Broker:
 
         return RedisBroker(settings.redis, node, history=settings.history)
     return MemoryBroker(history=settings.history)
-
-
-async def open_lobbies(app: web.Application) -> None:
-    """The node's lobby reads sign-ups through the events' desk (node/lobby.py)."""
-    app[NODE].hooks.signup_ticket = app[EVENTS].signup_ticket
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -138,6 +133,5 @@ def create_app(settings: Settings) -> web.Application:
     setup_privacy(app)  # likewise: /api/me, /api/impact, the retention job
     files = StaticFiles(static_root(settings))
     setup_events(app, files)  # likewise: /api/events, /e/{slug}, the sign-ups' retention
-    app.on_startup.append(open_lobbies)  # after every cleanup context: node and desk exist
     app.router.add_get("/{tail:.*}", files.handle)
     return app
