@@ -302,6 +302,18 @@ class ModHttp:
                   {"action": action, "note": "from the browser test"})
 
 
+def moderated(make_server: Callable[..., LiveServer], data_dir: Path
+              ) -> tuple[LiveServer, ModHttp]:
+    """A server whose data dir has moderator "mo", and mo signed in to it."""
+    from modclient import PASSWORD, add_moderator
+
+    add_moderator(data_dir, "mo")
+    srv = make_server(data_dir=data_dir)
+    mod = ModHttp(srv.url)
+    mod.login("mo", PASSWORD)
+    return srv, mod
+
+
 def report(p: Page, text: str) -> None:
     in_menu(p, "Report").click()
     panel = room(p).get_by_role("region", name="Report this conversation")
@@ -316,12 +328,8 @@ def test_the_moderators_warning_and_suspension_in_the_members_language(
         tmp_path: Path) -> None:
     from bridgechat.core.protocol import PLAIN_WORDS, Code
     from bridgechat.moderation.reports import WARNING
-    from modclient import PASSWORD, add_moderator
 
-    add_moderator(tmp_path / "data", "mo")
-    srv = make_server(data_dir=tmp_path / "data")
-    mod = ModHttp(srv.url)
-    mod.login("mo", PASSWORD)
+    srv, mod = moderated(make_server, tmp_path / "data")
     de = catalog("de")
     a = open_member(url=srv.url)
     b = open_member(url=srv.url, locale="de")

@@ -4,10 +4,8 @@ by the log's polite live region, and nowhere else on the page."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from browser_util import (  # noqa: F401 - the *_fixture names are fixtures
     BROWSER,
@@ -23,9 +21,9 @@ from browser_util import (  # noqa: F401 - the *_fixture names are fixtures
     say,
     wait_matched,
 )
-from conftest import ROOT, LiveServer
+from conftest import LiveServer
 from playwright.sync_api import expect
-from test_browser_member import ModHttp
+from test_browser_member import catalog, moderated
 
 pytestmark = BROWSER
 
@@ -47,19 +45,10 @@ window.WebSocket = class extends Real {
 """
 
 
-def catalog(loc: str) -> dict[str, Any]:
-    return json.loads((ROOT / "client_web" / "i18n" / f"{loc}.json").read_text(encoding="utf-8"))
-
-
 def test_a_moderators_notice_shows_in_the_conversation_in_each_language(
         make_server: Callable[..., LiveServer], open_member: Callable[..., Member],
         tmp_path: Path) -> None:
-    from modclient import PASSWORD, add_moderator
-
-    add_moderator(tmp_path / "data", "mo")
-    srv = make_server(data_dir=tmp_path / "data")
-    mod = ModHttp(srv.url)
-    mod.login("mo", PASSWORD)
+    srv, mod = moderated(make_server, tmp_path / "data")
     a = open_member(url=srv.url, init=ROOMS)
     b = open_member(url=srv.url, locale="ar")
     pa, pb = a.page, b.page
