@@ -199,6 +199,17 @@ def make_server(tmp_path_factory: pytest.TempPathFactory,
         srv.stop()
 
 
+@pytest.fixture(scope="module")
+def moderated_srv(tmp_path_factory: pytest.TempPathFactory,
+                  broker_flags: list[str]) -> Iterator[LiveServer]:
+    """A module's server with admin "ann" and moderator "mo", on the broker under test."""
+    from modclient import moderated_server  # modclient imports this module
+
+    server = moderated_server(tmp_path_factory, *broker_flags)
+    yield server
+    server.stop()
+
+
 def module_server(tmp_path_factory: pytest.TempPathFactory, name: str,
                   args: list[str]) -> Iterator[LiveServer]:
     """A server for a module-scoped fixture: started, yielded, stopped."""

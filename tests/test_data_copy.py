@@ -128,6 +128,7 @@ def populate(url: str, key: bytes) -> dict[str, Any]:
         records = [store.add_record("p1", today, 2, ("age", "region"), "10-20m")
                    for _ in range(8)]
         store.add_record("p3", today, 3, (), "<5m")
+        store.add_record("p3", today, 2, ("age",), "5-15", "town-talk")  # an event's
         assert store.add_feedback(records[0], 4, True)
         assert store.add_feedback(records[0], 2, False)
     finally:

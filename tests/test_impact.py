@@ -14,6 +14,7 @@ import json
 import random
 import statistics
 import urllib.request
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -149,6 +150,71 @@ def test_disclose_false_dimensions_are_counted_like_the_others() -> None:
     assert rep["total"]["crossed"]["politics"] == {"count": 12, "share": 0.5}
 
 
+# -- crossing two divides or more, and one event's figures ----------------------------
+
+def test_crossing_two_divides_is_a_share_of_the_conversations() -> None:
+    two = conv(divides=("age_band", "origin"))
+    records = [two] * 12 + [conv(divides=("age_band",))] * 11 + [conv(divides=())] * 11
+    rep = impact.as_json(impact.figures(records, ["home"], DIMS, "2026-03-05"))
+    assert rep["total"]["conversations"] == 34
+    assert rep["total"]["crossed2"] == {"count": 12, "share": round(12 / 34, 3)}
+    rows = impact.as_csv(impact.figures(records, ["home"], DIMS, "2026-03-05"))
+    total = dict(zip(rows[0], rows[1], strict=True))
+    assert (total["crossed2"], total["crossed2_share"]) == ("12", str(round(12 / 34, 3)))
+
+
+def test_a_small_crossing_two_count_is_hidden_and_cannot_be_subtracted_out() -> None:
+    # 25 conversations, 5 crossing two divides: neither "5" nor "20 did not" may show,
+    # and with the 25 shown, a "fewer than two" count of 20 would give the 5 away.
+    records = [conv(divides=("age_band", "origin"))] * 5 + [conv(divides=("age_band",))] * 20
+    rep = impact.as_json(impact.figures(records, ["home"], DIMS, "2026-03-05"))
+    assert rep["total"]["conversations"] == 25
+    assert rep["total"]["crossed2"] == {"count": None, "share": None}
+    assert all(v >= MIN_COUNT for _, v in shown_ints(rep))
+    # The same 5 split over two weeks (3 + 2, each week 11 or more conversations): the total
+    # and one week shown must not give away the other week's count either.
+    weeks = ([conv(day="2026-03-04", divides=("age_band", "origin"))] * 3
+             + [conv(day="2026-03-04")] * 12
+             + [conv(day="2026-03-11", divides=("age_band", "origin"))] * 2
+             + [conv(day="2026-03-11")] * 12)
+    weeks += [conv(day="2026-03-04", divides=("age_band", "origin"))] * 11
+    values = impact.tally(weeks, impact.weeks_from("2026-03-04", "2026-03-12"), ["home"], DIMS)
+    eqs = impact.equations(impact.weeks_from("2026-03-04", "2026-03-12"), ["home"], DIMS)
+    hidden = impact.protect(values, eqs)
+    known, _ = impact._closure(values, hidden, eqs)
+    assert values[("week", "2026-W11", "crossed2")] == 2
+    assert ("week", "2026-W11", "crossed2") not in known
+
+
+def test_an_event_counts_only_its_own_records() -> None:
+    ours = [Conversation("home", "2026-03-04", 2, ("age_band", "origin"), "5-15", 2, 8, 1,
+                         event="town-talk")] * 12
+    theirs = [Conversation("home", "2026-03-04", 2, (), "5-15", 2, 8, 0, event="other")] * 30
+    open_queue = [conv(divides=())] * 40
+    everything = ours + theirs + open_queue
+    fig = impact.figures(everything, ["home"], DIMS, "2026-03-05", event="town-talk")
+    rep = impact.as_json(fig)
+    assert rep["event"] == "town-talk"
+    assert rep["total"]["conversations"] == 12
+    assert rep["total"]["crossed2"] == {"count": 12, "share": 1.0}
+    assert rep["total"]["meet_again"] == {"count": 12, "share": 0.5}
+    assert impact.as_json(impact.figures(everything, ["home"], DIMS, "2026-03-05"))[
+        "total"]["conversations"] == 82
+    # A small event shows nothing at all, in either mode.
+    small = impact.figures(everything, ["home"], DIMS, "2026-03-05", event="tiny")
+    assert shown_ints(impact.as_json(small)) == []
+    few = ours[:7]  # 7 conversations, 14 answers: the answers may show, nothing under 11
+    rep = impact.as_json(impact.figures(few, ["home"], DIMS, "2026-03-05", event="town-talk"))
+    assert rep["total"]["conversations"] is None and rep["total"]["crossed2"]["count"] is None
+    assert all(v >= MIN_COUNT for _, v in shown_ints(rep))
+    quiet = [replace(c, feedback=1, common_ground=4, again=1) for c in few]
+    assert shown_ints(impact.as_json(impact.figures(quiet, ["home"], DIMS, "2026-03-05",
+                                                    event="town-talk"))) == []
+    noisy = impact.figures(few, ["home"], DIMS, "2026-03-05", 1.0, random.Random(1),
+                           event="town-talk")
+    assert all(v >= MIN_COUNT for _, v in shown_ints(impact.as_json(noisy)))
+
+
 # -- noise ------------------------------------------------------------------------
 
 def test_noise_states_epsilon_and_shows_nothing_under_11() -> None:
@@ -158,9 +224,10 @@ def test_noise_states_epsilon_and_shows_nothing_under_11() -> None:
                          rng=random.Random(3))
     rep = impact.as_json(fig)
     assert rep["noise"]["epsilon"] == 1.0 and rep["noise"]["mechanism"] == "laplace"
-    # Six families, each epsilon/6; one record counts in three rows.
-    assert rep["noise"]["scale"]["conversations"] == pytest.approx(3 * 1 * 6 / 1.0)
-    assert rep["noise"]["scale"]["crossed"] == pytest.approx(3 * len(DIMS) * 6 / 1.0)
+    # Seven families, each epsilon/7; one record counts in three rows.
+    assert rep["noise"]["scale"]["conversations"] == pytest.approx(3 * 1 * 7 / 1.0)
+    assert rep["noise"]["scale"]["crossed"] == pytest.approx(3 * len(DIMS) * 7 / 1.0)
+    assert rep["noise"]["scale"]["crossed2"] == pytest.approx(3 * 1 * 7 / 1.0)
     assert all(v >= MIN_COUNT for _, v in shown_ints(rep))
     again = impact.figures(records, PROMPTS, DIMS, "2026-03-12", epsilon=1.0,
                            rng=random.Random(3))

@@ -304,6 +304,23 @@ def test_events_and_sign_ups(store: Store) -> None:
     assert [e.action for e in store.audit_entries(10, None)] == ["event.create"]
 
 
+def test_records_name_their_event_and_are_asked_for_by_it(store: Store) -> None:
+    ours = [store.add_record("p1", "2026-05-01", 2, ("age_band", "area"), "5-15", "town-talk")
+            for _ in range(3)]
+    store.add_record("p1", "2026-05-01", 2, ("age_band",), "0-5")
+    store.add_record("p2", "2026-05-02", 3, (), "0-5", "other-day")
+    assert store.add_feedback(ours[0], 4, True)
+    got = store.conversations("town-talk")
+    assert len(got) == 3 and {c.event for c in got} == {"town-talk"}
+    assert sum(c.feedback for c in got) == 1 and sum(c.again for c in got) == 1
+    assert [c.event for c in store.conversations()].count(None) == 1
+    assert len(store.conversations()) == 5
+    assert store.conversations("no-such-day") == []
+    with store.engine.connect() as conn:
+        indexes = {i["name"] for i in inspect(conn).get_indexes("conversation_record")}
+    assert "ix_conversation_record_event" in indexes
+
+
 # -- migrations -------------------------------------------------------------------
 
 

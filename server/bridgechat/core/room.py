@@ -109,6 +109,10 @@ class RoomMeta:
     contact: list[str] = field(default_factory=list)
     exchanged: bool = False
     minor: bool = False
+    # The slug of the event whose lobby opened the room (None: the open queue), so its
+    # anonymous record can be counted in that event's figures. Last, with a default:
+    # a meta stored before this field existed still decodes.
+    event: str | None = None
 
 
 # Stages of a guided conversation, by the share of its time already passed.

@@ -23,9 +23,12 @@ class RoomLife:
         self.shared = shared
         self.rooms = shared.broker.rooms
 
-    async def matched_frame(self, room: Room, member: str) -> protocol.Matched:
-        """The `matched` frame for one member, in their language."""
-        meta = await self.rooms.meta(room.id)
+    async def matched_frame(self, room: Room, member: str,
+                            meta: RoomMeta | None = None) -> protocol.Matched:
+        """The `matched` frame for one member, in their language (`meta`: the room's, when
+        the caller has it in hand, as the room's opener does)."""
+        if meta is None:
+            meta = await self.rooms.meta(room.id)
         lang = meta.langs.get(member, "en") if meta else "en"
         text = self.shared.catalog.text(room.prompt, lang, meta.prompt_text if meta else None)
         return protocol.Matched(
@@ -68,7 +71,7 @@ class RoomLife:
             record = await hooks.record_sink(RoomRecord(
                 prompt=room.prompt, day=today(), size=len(room.seats), divides=meta.divides,
                 seconds=(room.closed_at or time.time()) - room.created, messages=room.seq,
-                reason=room.closed or "left"))
+                reason=room.closed or "left", event=meta.event))
 
             def keep(m: RoomMeta) -> list[tuple[int, bool]]:
                 m.record, pending, m.pending = record, m.pending, []

@@ -55,6 +55,8 @@ class RoomRecord:
     seconds: float
     messages: int
     reason: str
+    # The event whose lobby opened the room (its slug), for per-event figures.
+    event: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

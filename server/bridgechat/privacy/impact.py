@@ -8,7 +8,8 @@ Every count shown is at least MIN_COUNT (11). Hiding the small cells alone
 is not enough: a hidden week could be recovered as the total minus the
 weeks shown, and a hidden "did not cross" count as conversations minus
 "crossed". So the report is a set of sums (each total is the sum of its
-parts: weeks, prompts, duration buckets, crossed + not crossed), and
+parts: weeks, prompts, duration buckets, crossed + not crossed, crossing two
+divides or more + fewer), and
 `protect` keeps hiding the smallest shown count that a subtraction (or a
 chain of them) recovering a count from 1 to 10 starts from, until none does.
 
@@ -35,8 +36,11 @@ ROWS_PER_RECORD = 3
 # Noise families: the privacy budget is split evenly between them; the value is
 # how much one record can change the family's counts in one row (L1; None: one
 # per dimension, as a conversation crosses each dimension at most once).
-SENSITIVITY = {"conversations": 1, "duration": 1, "crossed": None, "feedback": MAX_GROUP,
-               "again": MAX_GROUP, "common_ground": MAX_GROUP * MAX_SCORE}
+SENSITIVITY = {"conversations": 1, "duration": 1, "crossed": None, "crossed2": 1,
+               "feedback": MAX_GROUP, "again": MAX_GROUP, "common_ground": MAX_GROUP * MAX_SCORE}
+# Counted metrics that are the sum of two parts in every row: (whole, part, complement).
+# "crossed2" is a conversation crossing two divides or more, the issue's headline share.
+SPLITS = (("feedback", "again", "not_again"), ("conversations", "crossed2", "not_crossed2"))
 Cell = tuple[str, str, str]  # (scope, key, metric)
 
 
@@ -52,6 +56,11 @@ class Conversation:
     feedback: int = 0
     common_ground: int = 0
     again: int = 0
+    event: str | None = None  # the slug of the event whose lobby opened the room
+
+
+def crosses_two(r: Conversation) -> bool:
+    return len(set(r.divides)) >= 2
 
 
 def duration_bucket(seconds: float) -> str:
@@ -89,7 +98,7 @@ def tally(records: Iterable[Conversation], weeks: Sequence[str], prompts: Sequen
           dims: Sequence[str]) -> dict[Cell, int]:
     """Every count of every row (total, each week, each prompt), zeros included."""
     metrics = ["conversations", "feedback", "again", "not_again", "common_ground",
-               *(f"duration:{b}" for b in DURATIONS),
+               "crossed2", "not_crossed2", *(f"duration:{b}" for b in DURATIONS),
                *(f"{m}:{d}" for d in dims for m in ("crossed", "not_crossed"))]
     rows = [("total", "all"), *(("week", w) for w in weeks), *(("prompt", p) for p in prompts)]
     counts: dict[Cell, int] = {(s, k, m): 0 for s, k in rows for m in metrics}
@@ -99,7 +108,8 @@ def tally(records: Iterable[Conversation], weeks: Sequence[str], prompts: Sequen
                 continue  # a week or prompt outside the asked domain
             add = {"conversations": 1, "feedback": r.feedback, "again": r.again,
                    "not_again": r.feedback - r.again, "common_ground": r.common_ground,
-                   f"duration:{r.duration}": 1}
+                   f"duration:{r.duration}": 1,
+                   "crossed2" if crosses_two(r) else "not_crossed2": 1}
             for d in dims:
                 add[f"crossed:{d}" if d in r.divides else f"not_crossed:{d}"] = 1
             for metric, n in add.items():
@@ -111,7 +121,7 @@ def tally(records: Iterable[Conversation], weeks: Sequence[str], prompts: Sequen
 def equations(weeks: Sequence[str], prompts: Sequence[str],
               dims: Sequence[str]) -> list[tuple[Cell, list[Cell]]]:
     """Every published total with the parts it is the sum of."""
-    counted = ["conversations", "feedback", "again", "not_again",
+    counted = ["conversations", "feedback", "again", "not_again", "crossed2", "not_crossed2",
                *(f"duration:{b}" for b in DURATIONS),
                *(f"{m}:{d}" for d in dims for m in ("crossed", "not_crossed"))]
     eqs: list[tuple[Cell, list[Cell]]] = []
@@ -121,7 +131,8 @@ def equations(weeks: Sequence[str], prompts: Sequence[str],
     rows = [("total", "all"), *(("week", w) for w in weeks), *(("prompt", p) for p in prompts)]
     for s, k in rows:
         eqs.append(((s, k, "conversations"), [(s, k, f"duration:{b}") for b in DURATIONS]))
-        eqs.append(((s, k, "feedback"), [(s, k, "again"), (s, k, "not_again")]))
+        for whole, part, rest in SPLITS:
+            eqs.append(((s, k, whole), [(s, k, part), (s, k, rest)]))
         for d in dims:
             eqs.append(((s, k, "conversations"), [(s, k, f"crossed:{d}"),
                                                   (s, k, f"not_crossed:{d}")]))
@@ -210,9 +221,10 @@ def add_noise(values: dict[Cell, int], epsilon: float, dims: Sequence[str],
               rng: random.Random) -> tuple[dict[Cell, int], dict[str, float]]:
     """Laplace noise on every count; the budget epsilon covers the whole report.
 
-    The unit protected is one conversation with all its feedback. Each family
-    gets epsilon / 6 and noise of scale ROWS_PER_RECORD * sensitivity / (epsilon / 6),
-    so by composition the whole report is epsilon-differentially private.
+    The unit protected is one conversation with all its feedback. Each of the n
+    families (SENSITIVITY) gets epsilon / n and noise of scale
+    ROWS_PER_RECORD * sensitivity / (epsilon / n), so by composition the whole
+    report is epsilon-differentially private.
     """
     share = epsilon / len(SENSITIVITY)
     scales = {f: ROWS_PER_RECORD * (s if s is not None else max(1, len(dims))) / share
@@ -237,6 +249,7 @@ class Row(TypedDict):
 
     conversations: int | None
     crossed: dict[str, Share]
+    crossed2: Share  # crossing two divides or more
     duration: dict[str, int | None]
     feedback: int | None
     common_ground: float | None
@@ -249,6 +262,7 @@ class Figures:
     dimensions: list[str]
     noise: dict[str, object] | None
     rows: list[tuple[str, str, Row]]  # (scope, key, figures): total first, weeks, prompts
+    event: str | None = None  # the figures are this event's alone (None: every record)
 
 
 def _ratio(part: int | None, whole: int | None) -> float | None:
@@ -264,12 +278,14 @@ def _row(values: dict[Cell, int], shown: set[Cell], scope: str, key: str,
         return values[cell] if cell in shown else None
 
     n, fb, again = count("conversations"), count("feedback"), count("again")
+    two = count("crossed2")
     score = values.get((scope, key, "common_ground"))
     # A mean over at least 11 answers, shown exactly where their count is.
     mean = None if fb is None or score is None else min(5.0, max(1.0, round(score / fb, 2)))
     crossed = {d: count(f"crossed:{d}") for d in dims}
     return Row(conversations=n,
                crossed={d: Share(count=c, share=_ratio(c, n)) for d, c in crossed.items()},
+               crossed2=Share(count=two, share=_ratio(two, n)),
                duration={b: count(f"duration:{b}") for b in DURATIONS},
                feedback=fb, common_ground=mean,
                meet_again=Share(count=again, share=_ratio(again, fb)))
@@ -277,13 +293,17 @@ def _row(values: dict[Cell, int], shown: set[Cell], scope: str, key: str,
 
 def figures(records: Sequence[Conversation], prompts: Iterable[str], dims: Iterable[str],
             today: str, epsilon: float | None = None,
-            rng: random.Random | None = None) -> Figures:
+            rng: random.Random | None = None, event: str | None = None) -> Figures:
     """The whole report: a total, one row per week and one per prompt.
 
     Weeks run from the first record's week to today's and prompts are all
     those given (plus any a record names), so which rows appear depends on
-    the calendar and the deck, not on how many talked when.
+    the calendar and the deck, not on how many talked when. With `event`,
+    only that event's records count, under the same rules: a small event
+    shows nothing at all.
     """
+    if event is not None:
+        records = [r for r in records if r.event == event]
     weeks = weeks_from(min(r.day for r in records), today) if records else []
     prompt_ids = sorted(set(prompts) | {r.prompt for r in records})
     dim_ids = list(dict.fromkeys([*dims, *(d for r in records for d in r.divides)]))
@@ -299,14 +319,15 @@ def figures(records: Sequence[Conversation], prompts: Iterable[str], dims: Itera
                  "unit": "one conversation with all its feedback", "scale": scales}
     keys = [("total", "all"), *(("week", w) for w in weeks), *(("prompt", p) for p in prompt_ids)]
     return Figures(today, dim_ids, noise,
-                   [(s, k, _row(values, shown, s, k, dim_ids)) for s, k in keys])
+                   [(s, k, _row(values, shown, s, k, dim_ids)) for s, k in keys], event)
 
 
 def as_json(fig: Figures) -> dict[str, object]:
     by: dict[str, list[dict[str, object]]] = {"week": [], "prompt": []}
     for scope, key, row in fig.rows[1:]:
         by[scope].append({scope: key, **row})
-    return {"generated": fig.generated, "min_count": MIN_COUNT, "noise": fig.noise,
+    return {"generated": fig.generated, "event": fig.event, "min_count": MIN_COUNT,
+            "noise": fig.noise,
             "dimensions": fig.dimensions, "durations_minutes": list(DURATIONS),
             "total": fig.rows[0][2], "by_week": by["week"], "by_prompt": by["prompt"]}
 
@@ -316,12 +337,14 @@ def as_csv(fig: Figures) -> list[list[str]]:
     dims = fig.dimensions
     lines = [["scope", "key", "conversations",
               *(f"crossed_{d}" for d in dims), *(f"crossed_{d}_share" for d in dims),
+              "crossed2", "crossed2_share",
               *(f"minutes_{b}" for b in DURATIONS),
               "feedback", "common_ground_mean", "meet_again", "meet_again_share"]]
     for scope, key, r in fig.rows:
         cells = [scope, key, r["conversations"],
                  *(r["crossed"][d]["count"] for d in dims),
                  *(r["crossed"][d]["share"] for d in dims),
+                 r["crossed2"]["count"], r["crossed2"]["share"],
                  *(r["duration"][b] for b in DURATIONS),
                  r["feedback"], r["common_ground"], r["meet_again"]["count"],
                  r["meet_again"]["share"]]

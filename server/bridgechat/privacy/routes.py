@@ -7,7 +7,7 @@ for how long. Four parts, wired by `setup_privacy(app)`:
 - the node's record and feedback sinks: a closed room leaves an anonymous
   record, with no member id, for the figures;
 - `/api/impact` and `/api/impact.csv`: those figures, small counts suppressed
-  (server/bridgechat/privacy/impact.py);
+  (server/bridgechat/privacy/impact.py), for every record or one event's;
 - `enforce_retention`: deletes what has been kept long enough, rotates and
   retires franking keys, drops a stale address salt; run on a schedule.
 """
@@ -45,10 +45,12 @@ log = logging.getLogger("bridgechat.privacy")
 
 ADDRESSES = web.AppKey("addresses", AddressHasher)
 NOISE_KEY = web.AppKey("impact_noise_key", bytes)
-IMPACT_CACHE: web.AppKey[dict[tuple[float | None, str], tuple[float, impact.Figures]]] = (
-    web.AppKey("impact_cache"))
+# (epsilon, day, event slug or None) -> (when computed, monotonic; the report)
+IMPACT_CACHE: web.AppKey[dict[tuple[float | None, str, str | None],
+                              tuple[float, impact.Figures]]] = web.AppKey("impact_cache")
 IMPACT_TTL = 60.0  # seconds a computed report is served again: new data shows within a minute
 MAX_TOKEN = 256
+MAX_SLUG = 64  # events/spec.py's longest slug
 EPSILON_RANGE = (0.01, 10.0)
 
 
@@ -137,7 +139,7 @@ def install_sinks(node: Node) -> None:
         if rec.messages == 0:
             return None  # nobody wrote: not a conversation
         return await node.db(node.store.add_record, rec.prompt, rec.day, rec.size,
-                            rec.divides, impact.duration_bucket(rec.seconds))
+                            rec.divides, impact.duration_bucket(rec.seconds), rec.event)
 
     async def feedback(record_id: str, common_ground: int, again: bool) -> None:
         await node.db(node.store.add_feedback, record_id, common_ground, again)
@@ -161,24 +163,39 @@ def epsilon_of(request: web.Request) -> float | None:
     return eps
 
 
+async def event_prompts(request: web.Request) -> tuple[str | None, list[str]]:
+    """The event asked for with `?event=<slug>` (None: every record), and the prompts its
+    rows are: the event's own, or the whole catalogue's. 404 for a slug we do not know."""
+    node, slug = request.app[NODE], request.query.get("event")
+    if slug is None:
+        return None, list(node.catalog.prompts)
+    event = await node.db(node.store.event_by_slug, slug) if 0 < len(slug) <= MAX_SLUG else None
+    if event is None:
+        raise refuse(web.HTTPNotFound, "unknown_event",
+                     "There is no event with this slug (the last part of its page's address).")
+    return event.slug, list(event.prompts)
+
+
 async def current_figures(request: web.Request) -> impact.Figures:
-    """The report for today, computed at most once a minute per epsilon."""
+    """The report for today, computed at most once a minute per epsilon and event."""
     node, eps, today = request.app[NODE], epsilon_of(request), day_of(time.time())
-    cache = request.app[IMPACT_CACHE]
-    hit = cache.get((eps, today))
+    event, prompts = await event_prompts(request)
+    cache, key = request.app[IMPACT_CACHE], (eps, today, event)
+    hit = cache.get(key)
     if hit is not None and time.monotonic() - hit[0] < IMPACT_TTL:
         return hit[1]
-    records = await node.db(node.store.conversations)
+    records = await node.db(node.store.conversations, event)
     # The same data and epsilon always get the same noise, so asking again and
-    # averaging the answers learns nothing; new data draws new noise.
-    seed = hmac.digest(request.app[NOISE_KEY], repr((eps, today, records)).encode(),
+    # averaging the answers learns nothing; new data draws new noise. The event is in
+    # the seed too: two events with alike records draw unrelated noise.
+    seed = hmac.digest(request.app[NOISE_KEY], repr((eps, today, event, records)).encode(),
                        hashlib.sha256)
     fig = await asyncio.to_thread(
-        impact.figures, records, node.catalog.prompts, [d.id for d in node.deck.dimensions], today,
-        eps, random.Random(seed))
+        impact.figures, records, prompts, [d.id for d in node.deck.dimensions], today,
+        eps, random.Random(seed), event)
     if len(cache) > 32:
         cache.clear()
-    cache[(eps, today)] = (time.monotonic(), fig)
+    cache[key] = (time.monotonic(), fig)
     return fig
 
 
@@ -187,10 +204,13 @@ async def impact_json(request: web.Request) -> web.Response:
 
 
 async def impact_csv(request: web.Request) -> web.Response:
+    fig = await current_figures(request)
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(impact.as_csv(await current_figures(request)))
+    csv.writer(out, lineterminator="\r\n").writerows(impact.as_csv(fig))
     resp = web.Response(text=out.getvalue(), content_type="text/csv", charset="utf-8")
-    resp.headers["Content-Disposition"] = 'attachment; filename="bridgechat-impact.csv"'
+    # A slug is lower-case letters, digits and hyphens: safe in a file name as it is.
+    name = f"bridgechat-impact-{fig.event}.csv" if fig.event else "bridgechat-impact.csv"
+    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return resp
 
 

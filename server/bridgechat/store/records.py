@@ -37,6 +37,9 @@ class ConversationRecord(SQLModel, table=True):
     feedback: int = 0  # answers received
     common_ground: int = 0  # sum of their 1-5 scores
     again: int = 0  # answers that said "meet again"
+    # The slug of the event whose lobby opened the room (None: the open queue). Names an
+    # announced public event, never a person: it lets the figures be asked per event.
+    event: str | None = Field(default=None, index=True, max_length=64)
 
 
 class RecordStore(StoreBase):
@@ -45,13 +48,14 @@ class RecordStore(StoreBase):
     # -- records ----------------------------------------------------------------
 
     def add_record(self, prompt: str, day: str, size: int, divides: tuple[str, ...],
-                   duration: str) -> str:
+                   duration: str, event: str | None = None) -> str:
         """Store one record and return its random id (the node keeps it for feedback)."""
         names = sorted({d for d in divides if d and "\n" not in d})[:MAX_DIVIDES]
         record_id = secrets.token_urlsafe(12)
         with Session(self.engine) as s:
             s.add(ConversationRecord(id=record_id, prompt=prompt, day=day, size=size,
-                                     divides="\n".join(names), duration=duration))
+                                     divides="\n".join(names), duration=duration,
+                                     event=event or None))
             s.commit()
         return record_id
 
@@ -68,15 +72,19 @@ class RecordStore(StoreBase):
             s.commit()
             return True
 
-    def conversations(self) -> list[Conversation]:
-        """Every record, as the plain values the aggregate code works on."""
+    def conversations(self, event: str | None = None) -> list[Conversation]:
+        """Every record (with `event`, only that event's), as the plain values the aggregate
+        code works on."""
+        query = select(ConversationRecord)
+        if event is not None:
+            query = query.where(col(ConversationRecord.event) == event)
         with Session(self.engine) as s:
-            rows = s.exec(select(ConversationRecord).order_by(col(ConversationRecord.day))).all()
+            rows = s.exec(query.order_by(col(ConversationRecord.day))).all()
             return [Conversation(
                 prompt=r.prompt, day=r.day, size=r.size,
                 divides=tuple(r.divides.split("\n")) if r.divides else (),
                 duration=r.duration, feedback=r.feedback, common_ground=r.common_ground,
-                again=r.again) for r in rows]
+                again=r.again, event=r.event) for r in rows]
 
     # -- retention --------------------------------------------------------------
 
