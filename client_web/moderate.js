@@ -4,6 +4,7 @@ import {
   loadAudit, loadInvites, loadPrompts, loadSuspensions, renderPrompts, setPrompts, setupAdmin,
 } from './moderate/admin.js';
 import { renderCharts } from './moderate/charts.js';
+import { loadEvents, renderEvents, setupEvents } from './moderate/events.js';
 import { $, alertMsg, api, done, hooks, problemText, reasonText, state } from './moderate/core.js';
 import {
   ENDONYMS, LANGS, applyI18n, lang, loadCatalog, negotiate, remember, t,
@@ -17,7 +18,7 @@ import {
 } from './moderate/reports.js';
 
 const TOUCH_EVERY = 60000;
-const TABS = ['live', 'reports', 'suspensions', 'prompts', 'audit'];
+const TABS = ['live', 'reports', 'suspensions', 'prompts', 'events', 'audit'];
 const feed = { ws: null, retry: 0, timer: 0, touchedAt: 0, live: 'connecting' };
 
 // -- tabs (WAI-ARIA tabs pattern: arrows move between tabs, Home and End to the ends) --------
@@ -39,6 +40,7 @@ function showTab(name, focus = false) {
   if (focus) $(`tab-${name}`).focus();
   if (name === 'reports') loadReports();
   if (name === 'suspensions') loadSuspensions();
+  if (name === 'events') loadEvents();
   if (name === 'audit') { loadAudit(); loadInvites(); }
 }
 
@@ -178,6 +180,7 @@ function renderAll() {
   renderCharts();
   renderShift();
   renderPrompts();
+  renderEvents();
   renderFilters();
   renderFigures();
   tick();
@@ -195,6 +198,7 @@ async function setLanguage(l) {
     $('who-name').textContent = `${state.username} (${t(`role.${state.role}`)})`;
     if (state.tab === 'reports') loadReports();
     if (state.tab === 'suspensions') loadSuspensions();
+    if (state.tab === 'events') loadEvents();
     if (state.tab === 'audit') { loadAudit(); loadInvites(); }
     if (state.current) openReport(state.current);
   }
@@ -278,6 +282,7 @@ async function start() {
   setupLive();
   setupReports();
   setupAdmin();
+  setupEvents();
   for (const name of ['keydown', 'pointerdown']) document.addEventListener(name, touch, { passive: true });
   setInterval(tick, 1000);
   const me = await api('GET', '/api/moderator/session');

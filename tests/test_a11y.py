@@ -268,6 +268,20 @@ def test_axe_dashboard_every_tab(browser, mod_server, scheme: str,  # type: igno
         axe(page, f"{tag}: prompts, retiring asks first")
         page.locator("#ask button[value=cancel]").click()
 
+        page.locator("#tab-events").click()
+        page.locator("#ev-new").click()
+        expect(page.locator("#ev-edit")).to_be_visible()
+        page.locator("#ev-save").click()  # nothing filled in: the browser or the server says why
+        axe(page, f"{tag}: events, the new event form")
+        page.locator("#ev-title-en").fill("Town talk")
+        page.locator("#ev-starts").fill("2099-12-10T18:00")
+        page.locator("#ev-prompts input").first.check()
+        page.locator("#ev-save").click()
+        expect(page.locator("#ev-live")).to_be_visible()
+        expect(page.locator("#ev-signups")).to_have_text("0")
+        page.locator("#ev-live details summary").click()
+        axe(page, f"{tag}: events, the list and one followed")
+
         page.locator("#tab-audit").click()
         expect(page.locator("#audit tbody tr").first).to_be_visible()
         axe(page, f"{tag}: audit and invites")

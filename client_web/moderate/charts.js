@@ -111,13 +111,15 @@ const countText = (x) => (x.few ? t('chart.few') : num(x.count));
 
 // One row per dimension, one bar per bucket, side by side; "fewer than 11" is drawn as an
 // outlined bar of height FEW / 2 so that it never reads as a real count.
-export function renderBalance() {
-  const balance = state.balance || {};
+// Also drawn by the Events tab (events.js) for those present at an event, into its own ids.
+const BALANCE = { plot: 'c-balance', scale: 'c-balance-scale', table: 't-balance' };
+
+export function renderBalance(balance = state.balance || {}, ids = BALANCE) {
   const dims = Object.keys(balance);
   const rowH = H / Math.max(1, dims.length);
   const max = nice(top(dims.flatMap((d) => balance[d].map((x) => (x.few ? FEW : x.count)))));
   const described = dims.map((d) => `${dimText(d)}: ${balance[d].map((x) => `${bucketText(x.bucket)} ${countText(x)}`).join(', ')}`);
-  const svg = canvas('c-balance', dims.length ? `${t('chart.balance')}. ${described.join('; ')}.` : t('chart.balance.none'));
+  const svg = canvas(ids.plot, dims.length ? `${t('chart.balance')}. ${described.join('; ')}.` : t('chart.balance.none'));
   dims.forEach((d, i) => {
     const list = balance[d];
     const y0 = i * rowH;
@@ -137,10 +139,10 @@ export function renderBalance() {
       svg.append(r);
     });
   });
-  $('c-balance-scale').textContent = dims.length ? t('chart.balance.scale', { max }) : '';
-  table('t-balance', [t('chart.dimension'), t('chart.bucket'), t('chart.count')],
+  $(ids.scale).textContent = dims.length ? t('chart.balance.scale', { max }) : '';
+  table(ids.table, [t('chart.dimension'), t('chart.bucket'), t('chart.count')],
     dims.flatMap((d) => balance[d].map((x) => [dimText(d), bucketText(x.bucket), countText(x)])));
-  for (const r of $('t-balance').tBodies[0].rows) {
+  for (const r of $(ids.table).tBodies[0].rows) {
     // Row headers repeat the dimension: the bucket is what a row is about.
     r.cells[1].className = '';
   }

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from bridgechat.events.desk import EventDesk, public_event
+from bridgechat.events.live_view import PoolView, counted_days, live_view, rooms_names
 from bridgechat.events.spec import EventError, event_fields, utc_iso
 from bridgechat.moderation.auth import AUTH, Account, guarded, note_of, problem, read_json
 from bridgechat.store.events import Event
@@ -43,7 +44,9 @@ async def find_event(desk: EventDesk, key: str) -> Event:
 async def list_events(request: web.Request, who: Account) -> web.Response:
     desk = request.app[EVENTS]
     rows = await desk.node.db(desk.node.store.events)
-    return web.json_response({"events": [await admin_view(desk, e) for e in rows]})
+    # The deck's languages: the dashboard's form asks a title in each of them.
+    return web.json_response({"events": [await admin_view(desk, e) for e in rows],
+                              "languages": list(desk.deck.languages())})
 
 
 @guarded("admin")
@@ -103,9 +106,30 @@ async def cancel_event(request: web.Request, who: Account) -> web.Response:
     return web.json_response(await admin_view(desk, changed))
 
 
+@guarded()
+async def event_live(request: web.Request, who: Account) -> web.Response:
+    """An event as it runs, for the dashboard's Events tab (live_view.py); any moderator."""
+    desk = request.app[EVENTS]
+    node = desk.node
+    event = await find_event(desk, request.match_info["id"])
+    tickets = await node.broker.pool.tickets()
+    constraints = await node.queue.constraints(tickets)
+    rooms = crossing2 = 0
+    # Rooms are counted per UTC day: an event over midnight is counted on both days.
+    for day in counted_days(event):
+        r, c = await node.broker.counters.day(rooms_names(event.slug), day)
+        rooms, crossing2 = rooms + r, crossing2 + c
+    view = PoolView(tickets, node.deck.dimensions, constraints, node.shared.policy,
+                    node.catalog.paused, {k: p.text for k, p in node.catalog.prompts.items()})
+    body = live_view(event, await admin_view(desk, event), time.time(), await desk.count(event),
+                     view, rooms, crossing2, node.settings.lobby_minutes * 60)
+    return web.json_response(body)
+
+
 def setup_admin_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/api/events", list_events)
     r.add_post("/api/events", create_event)
     r.add_patch("/api/events/{id}", edit_event)
     r.add_post("/api/events/{id}/cancel", cancel_event)
+    r.add_get("/api/events/{id}/live", event_live)
