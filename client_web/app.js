@@ -21,6 +21,7 @@ const S = {
   ready: false,
   queued: false,
   joining: false,
+  lobby: false, // in an event's lobby (lobby.js), waiting for its start
   lastJoin: null,
   proofs: 0, // challenges solved for the last join
   rooms: new Map(),
@@ -36,6 +37,7 @@ const S = {
 let start;
 let conn;
 let M = null; // the modules loaded later: chat, rules, alerts, timer
+let L = null; // an event's lobby (lobby.js), when the page was opened with ?event=<slug>
 
 let laterP = null;
 function later() {
@@ -284,14 +286,16 @@ const on = {
       else renderTabs();
       S.queued = false;
       if (S.screen !== 'chat' && S.screen !== 'rules') show('chat', S.rooms.get(S.active).title);
-    } else if ((S.queued || S.joining) && S.lastJoin) {
-      // The server withdrew our ticket when the socket dropped: ask again.
+    } else if ((S.queued || S.joining || S.lobby) && S.lastJoin) {
+      // The server withdrew our ticket (or lobby place) when the socket dropped: ask again.
       conn.send(S.lastJoin);
-      status(t('queue.again'));
+      status(t(S.lobby ? 'lobby.resumed' : 'queue.again'));
+    } else if (L && S.screen === 'notice') {
+      L.enter();
     } else if (S.screen === 'notice' || (S.screen === 'queued' && !S.queued)) {
       goStart();
     }
-    if (wasWelcomed && !S.queued) status(t('conn.back'));
+    if (wasWelcomed && !S.queued && !S.lobby) status(t('conn.back'));
     if (!S.ready) {
       // Time to interactive (scripts/page_weight.py): the welcome is shown and "find a partner" works.
       S.ready = true;
@@ -301,7 +305,12 @@ const on = {
     }
   },
 
+  lobby(f) {
+    L?.frame(f);
+  },
+
   queued(f) {
+    L?.out();
     const fresh = !S.queued;
     S.queued = true;
     S.joining = false;
@@ -337,11 +346,13 @@ const on = {
 
   left_queue() {
     S.queued = false;
+    if (L?.left()) return;
     show('start');
     status(t('start.stopped'));
   },
 
   matched(f) {
+    L?.out();
     S.queued = false;
     S.joining = false;
     start.busy(false);
@@ -488,6 +499,7 @@ const on = {
       notice(t('conn.unsupported'), '', { label: t('conn.retryNow'), run: () => location.reload() });
       return;
     }
+    if (L?.refused(code)) return;
     if (code === 'proof_required' || code === 'proof_invalid') {
       // A `challenge` follows; after three, stop and say so.
       if (S.proofs < 3 || !S.joining) return;
@@ -731,7 +743,17 @@ async function main() {
   conn = new Connection(`${proto}//${location.host}/ws`, { open: onOpen, frame: onFrame, state: onState });
   const catalog = loadCatalog(loc);
   conn.connect();
+  const slug = new URLSearchParams(location.search).get('event');
+  // Loaded beside the catalog; frames wait (held) until both are here.
+  const lobby = slug ? import('./lobby.js').then(async ({ Lobby }) => {
+    const l = new Lobby(slug, { S, conn, show, status, openRules, rulesSeen,
+      now: () => (M ? M.timer.now() : Date.now()) });
+    await l.load();
+    return l;
+  }) : null;
   const date = await catalog;
+  L = await lobby;
+  L?.mount();
   // The Date header counts whole seconds: the server's time is half a second on, on average.
   if (date && !Number.isNaN(Date.parse(date))) S.date = new Date(Date.parse(date) + 500).toISOString();
   applyI18n(document);

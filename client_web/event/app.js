@@ -114,7 +114,20 @@ function open() {
   return !ev.cancelled && Date.now() < Date.parse(ev.signup_deadline);
 }
 
+// From the lobby's opening to the end, a signed-up member goes in from here; before,
+// the page says when it opens.
+function showLobby() {
+  const now = Date.now();
+  const live = Boolean(mine) && !ev.cancelled && now < Date.parse(ev.ends);
+  const inside = live && now >= Date.parse(ev.lobby_opens);
+  $('ev-enter-p').hidden = !inside;
+  $('ev-lobby').hidden = !live || inside;
+  const text = live && !inside ? t('event.lobbyOpens', { time: fmt(ev.lobby_opens) }) : '';
+  if ($('ev-lobby').textContent !== text) $('ev-lobby').textContent = text;
+}
+
 function showState() {
+  showLobby();
   const token = local.get(tokenKey);
   $('ev-mine').hidden = !mine;
   $('ev-token').value = mine ? token : '';
@@ -163,9 +176,13 @@ async function withdraw() {
 }
 
 function tick() {
+  showLobby();
   const left = Math.max(0, Math.floor((Date.parse(ev.starts) - Date.now()) / 1000));
   if (!left) {
-    $('ev-count').textContent = t('event.started');
+    const over = Date.now() >= Date.parse(ev.ends);
+    $('ev-count').textContent = t(over ? 'event.over' : 'event.started');
+    // Until the end, the lobby's link stays in step with the clock.
+    if (!over) setTimeout(tick, 1000 - (Date.now() % 1000));
     return;
   }
   const d = Math.floor(left / 86400);
@@ -186,6 +203,7 @@ function render() {
   $('ev-deadline').textContent = t('event.deadline', { time: fmt(ev.signup_deadline) });
   $('ev-kept').textContent = t('event.kept', { time: fmt(ev.ends) });
   $('ev-ics').href = `${api}/calendar.ics?lang=${lang}`;
+  $('ev-enter').href = `/?event=${encodeURIComponent(slug)}`;
   renderForm();
   if (mine) fill(mine);
   showState();

@@ -17,7 +17,7 @@ from aiohttp import web
 from bridgechat.events.desk import public_event
 from bridgechat.events.ics import calendar
 from bridgechat.events.routes import EVENTS
-from bridgechat.events.spec import SLUG, EventError
+from bridgechat.events.spec import SLUG, EventError, local_iso
 from bridgechat.moderation.auth import problem, read_json
 from bridgechat.privacy.routes import MAX_TOKEN
 from bridgechat.store import hash_token
@@ -79,7 +79,11 @@ def answers_body(body: dict[str, Any]) -> dict[str, Any]:
 
 async def show(request: web.Request) -> web.Response:
     event = await open_event(request)
-    return no_store(web.json_response(public_event(event, request.app[EVENTS].deck)))
+    body = public_event(event, request.app[EVENTS].deck)
+    # The page offers "Enter the lobby" from then on; the node's rule (node/lobby.py).
+    opens = event.starts - request.app[SETTINGS].lobby_minutes * 60
+    body["lobby_opens"] = local_iso(opens, event.tz)
+    return no_store(web.json_response(body))
 
 
 async def sign_up(request: web.Request) -> web.Response:
