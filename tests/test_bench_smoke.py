@@ -26,6 +26,7 @@ from bridgechat.bench import main as bench_main
 from bridgechat.bench.loopback import NotLoopback, open_ws, source_address
 from bridgechat.bench.protocols import ws_url
 from conftest import ROOT, LiveServer, free_port
+from modclient import PASSWORD, moderated_server
 from websockets.asyncio.server import ServerConnection, serve
 
 
@@ -246,3 +247,31 @@ def test_bench_matching_batch_prints_score_bound_and_fcfs() -> None:
     assert batch and fcfs, out
     assert float(batch.group(1)) <= 100.0
     assert float(batch.group(2)) > float(fcfs.group(1)), out
+
+
+def test_bench_day_signs_up_waits_in_the_lobby_and_chats(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`bench day` end to end on one node: it announces an event as admin "ann", signs up
+    its members, waits in the lobby, and at the start every one is matched (or told why)
+    within 10 s; each room chats, nothing is lost, and the figures are printed."""
+    srv = moderated_server(tmp_path_factory)
+    try:
+        password = tmp_path_factory.mktemp("day") / "password"
+        password.write_text(PASSWORD + "\n")
+        assert srv.proc is not None
+        done = bench("day", "--url", srv.url, "--members", "24", "--admin", "ann",
+                     "--password-file", str(password), "--starts-in", "8",
+                     "--chat-seconds", "3", "--message-every", "1", "--procs", "2",
+                     "--json", str(password.with_name("day.json")), timeout=120)
+        out = done.stdout
+        assert done.returncode == 0, f"{out}\n{done.stderr}\n{srv.log()[-3000:]}"
+        fig = json.loads(password.with_name("day.json").read_text())
+        assert fig["present"] == 24 and fig["matched"] == 24, out
+        assert fig["last_room_s"] <= 10.0 and fig["rooms"] == 12, out
+        assert fig["messages"] >= 24 * 2 and fig["lost"] == 0 and fig["errors"] == 0, out
+        assert 0.0 <= fig["crossing2_share"] <= 1.0
+        for label in ("in the lobby", "last room", "crossing two divides", "latency p50",
+                      f"{srv.url.removesuffix('/')}: CPU"):
+            assert label in out, f"{label!r} missing from:\n{out}"
+    finally:
+        srv.stop()

@@ -98,6 +98,22 @@ async def test_pool_keeps_tickets_whole_and_removes_once(broker) -> None:
     assert [t.id for t in await b.pool.tickets()] == ["t2"]
 
 
+async def test_pool_holds_one_ticket_per_member(broker) -> None:
+    """Joining twice (from two nodes at once) leaves one ticket: the broker refuses the
+    second, and frees the member once their ticket is withdrawn or matched."""
+    b, _ = broker
+    assert await b.pool.add_ticket(ticket("t1", "m1"))
+    assert not await b.pool.add_ticket(ticket("t2", "m1"))
+    assert [t.id for t in await b.pool.tickets()] == ["t1"]
+    assert await b.pool.remove_ticket("t1") is not None
+    assert await b.pool.add_ticket(ticket("t2", "m1"))
+    assert await b.pool.add_ticket(ticket("t3", "m3"))
+    assert await b.pool.take_tickets(["t2", "t3"]) is not None
+    assert await b.pool.add_ticket(ticket("t4", "m1"))
+    assert await b.pool.add_ticket(ticket("t5", "m3"))
+    assert sorted(t.id for t in await b.pool.tickets()) == ["t4", "t5"]
+
+
 async def test_pool_takes_a_group_whole_or_not_at_all(broker) -> None:
     b, _ = broker
     for tid, member in (("t1", "m1"), ("t2", "m2"), ("t3", "m3")):

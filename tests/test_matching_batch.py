@@ -8,6 +8,8 @@ pool and seed give the same rooms.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from bridgechat.bench.matching_batch import fcfs_rooms
 from bridgechat.bench.matching_pool import NOW, make_pool
@@ -128,3 +130,19 @@ def test_nobody_present_and_a_lone_ticket() -> None:
     alone = solve_batch([ticket("x")], DIMS, now=NOW)
     assert alone.left == {"x": "quiet"}
     assert upper_bound([ticket("x")], DIMS, now=NOW) == 0
+
+
+@pytest.mark.parametrize("seed", [2, 5])
+def test_everyone_who_could_meet_someone_is_seated(seed: int) -> None:
+    """A pool where everyone shares a language and each can meet many: nobody is left
+    "all_taken". The auction maximises the total score, and on this pool and seed it
+    leaves two members free; splitting one room in two seats them both."""
+    pool = make_pool("day", 1200, 1, PROMPTS[:6], DIMS)
+    # As `bench day` signs them up: the event's mode and size, everyone speaks English too.
+    tickets = [replace(t, mode="bridge", group=2, languages=(spoken := tuple(dict.fromkeys(
+        (*t.languages, "en")))), learning=tuple(x for x in t.learning if x not in spoken))
+        for t in pool.tickets]
+    batch = solve_batch(tickets, DIMS, Constraints(), now=NOW, seed=seed)
+    check_rooms(tickets, Constraints(), batch)
+    assert batch.left == {}
+    assert len(batch.groups) == 600

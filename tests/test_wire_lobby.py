@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 from cluster_util import RedisServer, redis_binary
 from conftest import LiveServer
-from modclient import Mod, add_moderator, moderated_server
+from modclient import Mod, add_moderator
 from wsclient import DIVIDE_A, DIVIDE_B, Clients, Member, assert_iso8601, fresh_lang
 
 # The event's start: far enough ahead for the command line, the sign-ups and the lobby.
@@ -32,11 +32,8 @@ MIDDLE = {"age_band": "30-44", "origin": "settled", "area": "suburban", "politic
 
 
 @pytest.fixture(scope="module")
-def srv(tmp_path_factory: pytest.TempPathFactory, broker_flags: list[str]
-        ) -> Iterator[LiveServer]:
-    server = moderated_server(tmp_path_factory, *broker_flags)
-    yield server
-    server.stop()
+def srv(moderated_srv: LiveServer) -> LiveServer:
+    return moderated_srv
 
 
 async def announce(base: str, starts_in: float, prompts: tuple[str, ...] = ("neighbours",)

@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bridgechat.bench import BENCHMARKS
 from bridgechat.events.cli import add_event_command
 from bridgechat.logs import setup_logging
 from bridgechat.moderation.cli import add_moderator_command
@@ -142,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--check", action="store_true",
                    help="change nothing; exit 1 if the schema is behind")
     b = sub.add_parser("bench", help="benchmarks that print figures")
-    b.add_argument("what", choices=["matching", "relay", "connections", "soak", "flood"])
+    b.add_argument("what", choices=list(BENCHMARKS))
     b.add_argument("rest", nargs=argparse.REMAINDER)
     b.set_defaults(func=_bench)
     return p

@@ -5,8 +5,9 @@
     matching     bridgechat.bench.matching     the matching rounds, in process
     soak         bridgechat.bench.soak         steady load for minutes: memory growth, latency drift
     flood        bridgechat.bench.flood        one address floods: is it refused, do others notice?
+    day          bridgechat.bench.day          a conversation day: sign-ups, lobby, batch, chat
 
-relay, connections and soak are clients of a running server and need the `bench`
+relay, connections, soak and day are clients of a running server and need the `bench`
 extra (`websockets`); nothing else in bridgechat imports it. Each module is
 imported only when its benchmark runs, so `bridgechat` itself starts
 without the extra, and `main` says what to install instead of a traceback.
@@ -17,7 +18,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("relay", "connections", "matching", "soak", "flood")
+BENCHMARKS = ("relay", "connections", "matching", "soak", "flood", "day")
 # Top-level modules that only the bench extra installs.
 EXTRA_MODULES = frozenset({"websockets"})
 NEEDS_EXTRA = "bridgechat bench needs the bench extra: pip install 'bridgechat[bench]'"

@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import multiprocessing as mp
 import os
 import resource
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Sequence
+from multiprocessing.connection import Connection
 from typing import Any
 
 
@@ -53,6 +55,21 @@ def run_loop(main: Coroutine[Any, Any, None], use_uvloop: bool) -> None:
                 runner.run(main)
             return
     asyncio.run(main)
+
+
+def spawn(target: Callable[[Any, Connection, Any], None], jobs: Sequence[Any]
+          ) -> tuple[Any, list[tuple[Any, Connection]]]:
+    """One spawned process per job, each given its job, its end of a pipe, and the queue
+    all of them report on; returns that queue and (process, our end of its pipe) each."""
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    workers: list[tuple[Any, Connection]] = []
+    for job in jobs:
+        mine, theirs = ctx.Pipe()
+        proc = ctx.Process(target=target, args=(job, theirs, out), daemon=True)
+        proc.start()
+        workers.append((proc, mine))
+    return out, workers
 
 
 def stop_workers(workers: list[tuple[Any, Any]], wait: float) -> None:

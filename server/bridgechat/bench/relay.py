@@ -31,16 +31,20 @@ listening on each URL's port. Nothing here needs psutil.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import queue
 import sys
 import time
 from collections import Counter
-from multiprocessing.connection import Connection
 from typing import Any
 from urllib.parse import urlsplit
 
-from bridgechat.bench.client_procs import raise_nofile, split, stop_workers, usable_cpus
+from bridgechat.bench.client_procs import (
+    raise_nofile,
+    spawn,
+    split,
+    stop_workers,
+    usable_cpus,
+)
 from bridgechat.bench.loopback import NotLoopback
 from bridgechat.bench.process_stats import listening_pids, machine_ticks, read_proc
 from bridgechat.bench.protocols import PROTOCOLS, ws_url
@@ -98,17 +102,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     urls = tuple(ws_url(u, args.protocol) for u in args.url)
     pids = server_pids(args)
     procs = max(1, min(args.procs, args.pairs))
-    ctx = mp.get_context("spawn")
-    out = ctx.Queue()
-    workers: list[tuple[Any, Connection]] = []
-    for wid, (first, n) in enumerate(split(args.pairs, procs)):
-        mine, theirs = ctx.Pipe()
-        job = Job(wid, args.protocol, urls, first, n, args.rate * n / args.pairs, args.window,
-                  args.size, args.origin, args.setup_timeout, args.client_loop == "uvloop",
-                  args.text)
-        proc = ctx.Process(target=worker, args=(job, theirs, out), daemon=True)
-        proc.start()
-        workers.append((proc, mine))
+    out, workers = spawn(worker, [
+        Job(wid, args.protocol, urls, first, n, args.rate * n / args.pairs, args.window,
+            args.size, args.origin, args.setup_timeout, args.client_loop == "uvloop", args.text)
+        for wid, (first, n) in enumerate(split(args.pairs, procs))])
 
     def say(line: str) -> None:
         if not args.quiet:

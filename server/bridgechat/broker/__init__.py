@@ -66,7 +66,9 @@ class Inbox(Protocol):
 
 
 class WaitingPool(Protocol):
-    async def add_ticket(self, ticket: Ticket) -> None: ...
+    async def add_ticket(self, ticket: Ticket) -> bool:
+        """Put the ticket in the pool; False, and nothing added, while its member holds
+        another: one ticket per member across nodes, checked without reading the pool."""
 
     async def remove_ticket(self, ticket_id: str) -> Ticket | None:
         """Take a ticket out of the pool; None if it was already gone."""

@@ -32,36 +32,13 @@ from bridgechat.broker import (
     WaitingPool,
     count_expiry,
 )
+from bridgechat.broker.memory_pool import MemoryPool
 from bridgechat.core.protocol import Code, ProtocolError
 from bridgechat.core.room import GONE, Accepted, Room, RoomMeta
-from bridgechat.matching import Ticket
 
 T = TypeVar("T")
 HISTORY = 500
 SPENT_SWEEP = 1024
-
-
-class MemoryPool:
-    def __init__(self) -> None:
-        self._tickets: dict[str, Ticket] = {}
-
-    async def add_ticket(self, ticket: Ticket) -> None:
-        self._tickets[ticket.id] = ticket
-
-    async def remove_ticket(self, ticket_id: str) -> Ticket | None:
-        return self._tickets.pop(ticket_id, None)
-
-    async def take_tickets(self, ticket_ids: Sequence[str]) -> list[Ticket] | None:
-        ids = list(dict.fromkeys(ticket_ids))
-        if not all(t in self._tickets for t in ids):
-            return None
-        return [self._tickets.pop(t) for t in ids]
-
-    async def tickets(self) -> list[Ticket]:
-        return list(self._tickets.values())
-
-    async def lead(self, node: str, ttl: float) -> bool:
-        return True  # one node: always the leader
 
 
 class MemoryFanOut:

@@ -1,9 +1,13 @@
-"""The waiting pool on Redis: tickets in one hash, and the matcher's lock.
+"""The waiting pool on Redis: tickets in one hash, who holds one, and the matcher's lock.
 
 | key | type | holds |
 | --- | --- | --- |
 | bc:tickets | hash | ticket id -> ticket (with profile answers, until matched or left) |
+| bc:holders | hash | member id -> their ticket's id, while it waits |
 | bc:leader | string | the node that runs matching, with a TTL it renews |
+
+Every change to the two hashes is one script, so they never disagree for
+long: a holder whose ticket is gone (a script cut short) counts as none.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import msgspec
 from bridgechat.broker.redis_link import P, RedisLink
 from bridgechat.matching import Ticket
 
+KEYS = (f"{P}tickets", f"{P}holders")
 _enc = msgspec.json.Encoder()
 _ticket = msgspec.json.Decoder(Ticket)
 
@@ -26,13 +31,39 @@ if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
 return 0
 """
 
+# One ticket per member: added only if the member holds none still waiting.
+ADD = """
+local held = redis.call('HGET', KEYS[2], ARGV[2])
+if held and redis.call('HEXISTS', KEYS[1], held) == 1 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
+return 1
+"""
+
+# Forget each taken ticket's holder, unless the member already holds a newer one.
+FORGET = """
+local function forget(id, raw)
+  local member = cjson.decode(raw)['member']
+  if redis.call('HGET', KEYS[2], member) == id then redis.call('HDEL', KEYS[2], member) end
+end
+"""
+
+REMOVE = FORGET + """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return false end
+redis.call('HDEL', KEYS[1], ARGV[1])
+forget(ARGV[1], raw)
+return raw
+"""
+
 # All the tickets or none: one script, so no other node takes one of them halfway.
-TAKE = """
+TAKE = FORGET + """
 local got = redis.call('HMGET', KEYS[1], unpack(ARGV))
 for i = 1, #got do
   if not got[i] then return false end
 end
 redis.call('HDEL', KEYS[1], unpack(ARGV))
+for i = 1, #got do forget(ARGV[i], got[i]) end
 return got
 """
 
@@ -40,22 +71,24 @@ return got
 class RedisPool:
     def __init__(self, link: RedisLink) -> None:
         self.r = link.client
+        # EVALSHA, once loaded: a join or a match sends the script's hash, not its text.
+        self.add_script = self.r.register_script(ADD)
+        self.remove_script = self.r.register_script(REMOVE)
+        self.take_script = self.r.register_script(TAKE)
 
-    async def add_ticket(self, ticket: Ticket) -> None:
-        await self.r.hset(f"{P}tickets", ticket.id, _enc.encode(ticket))
+    async def add_ticket(self, ticket: Ticket) -> bool:
+        return bool(await self.add_script(keys=KEYS, args=(ticket.id, ticket.member,
+                                                           _enc.encode(ticket))))
 
     async def remove_ticket(self, ticket_id: str) -> Ticket | None:
-        async with self.r.pipeline(transaction=True) as pipe:
-            pipe.hget(f"{P}tickets", ticket_id)
-            pipe.hdel(f"{P}tickets", ticket_id)
-            raw, removed = await pipe.execute()
-        return _ticket.decode(raw) if raw is not None and removed else None
+        raw = await self.remove_script(keys=KEYS, args=(ticket_id,))
+        return None if raw is None else _ticket.decode(raw)
 
     async def take_tickets(self, ticket_ids: Sequence[str]) -> list[Ticket] | None:
         ids = list(dict.fromkeys(ticket_ids))
         if not ids:
             return []
-        got = await self.r.eval(TAKE, 1, f"{P}tickets", *ids)
+        got = await self.take_script(keys=KEYS, args=ids)
         return None if got is None else [_ticket.decode(raw) for raw in got]
 
     async def tickets(self) -> list[Ticket]:

@@ -77,6 +77,10 @@ WEIGHT_SCALE = 1_000_000
 # Free tickets a free ticket is weighed against per bucket in the last, exact step.
 RESIDUAL_WINDOW = 64
 GROUP_WINDOW = 64
+# Free pair tickets the last step tries to seat by splitting rooms (a handful is usual:
+# more means the pool itself is short of partners, and splitting cannot help much).
+SEAT_MAX = 32
+SEAT_ROUNDS = 16
 
 
 def batch_policy(policy: Policy = DEFAULT_POLICY) -> Policy:
@@ -194,6 +198,48 @@ class BatchRound(Round):
                     self._add(self._pair_group(i, j, graph.keys[edges.key[e]], edges.w[e]),
                               (i, j))
         self._finish_pairs()
+        self._seat_the_free()
+
+    def _seat_the_free(self) -> None:
+        """Seat two free pair tickets by splitting one room in two: l1 with u and v with l2,
+        where u and v had a room. The auction maximises the total score, not how many are
+        seated; at an event, one more member with a room outweighs a slightly stronger
+        room elsewhere. The best such swap first, again while one is found."""
+        for _ in range(SEAT_ROUNDS):
+            free = [i for i in range(self.n) if not self.taken[i] and self.valid[i]
+                    and self.t[i].group == 2]
+            if not 2 <= len(free) <= SEAT_MAX:
+                return
+            index = {t.id: i for i, t in enumerate(self.t)}
+            # For each free ticket, the rooms it could take a seat in, and with whom.
+            could: dict[int, dict[int, Group]] = {i: {} for i in free}
+            for g in self.groups:
+                if len(g.tickets) == 2 and not g.again:
+                    for u in (index[t.id] for t in g.tickets):
+                        for f in free:
+                            if self.allowed(f, u) and (room := self._score(f, u)) is not None:
+                                could[f][u] = room
+            best: tuple[float, int, Group, Group, tuple[int, int], tuple[int, int]] | None = None
+            for x, g in enumerate(self.groups):
+                if len(g.tickets) != 2 or g.again:
+                    continue
+                a, b = (index[t.id] for t in g.tickets)
+                for u, v in ((a, b), (b, a)):
+                    for l1 in (f for f in free if u in could[f]):
+                        for l2 in (f for f in free if f != l1 and v in could[f]):
+                            gain = could[l1][u].score + could[l2][v].score - g.score
+                            if best is None or gain > best[0]:
+                                best = (gain, x, could[l1][u], could[l2][v], (l1, u), (v, l2))
+            if best is None:
+                return
+            _, x, first, second, seats1, seats2 = best
+            del self.groups[x]  # its two members stay taken: each is in one of the new rooms
+            self._add(first, seats1)
+            self._add(second, seats2)
+
+    def _score(self, i: int, j: int) -> Group | None:
+        return score_group((self.t[i], self.t[j]), self.now, self.dimensions, self.constraints,
+                           self.policy, self.profiles)
 
     def _finish_pairs(self) -> None:
         """Exact max-weight matching (rustworkx) among the pair tickets still free."""

@@ -10,7 +10,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from bridgechat import matching
@@ -27,6 +27,7 @@ from bridgechat.node.parts import Shared
 
 log = logging.getLogger(__name__)
 LANGUAGE = re.compile(r"^[a-z]{2}$")
+LENGTH_TTL = 60.0  # seconds an event's conversation length is trusted before a new look-up
 
 
 class WaitingQueue:
@@ -45,6 +46,8 @@ class WaitingQueue:
         # start); returns the tickets the round may match, none held for an event.
         self.before_round: Callable[[list[matching.Ticket], float],
                                     Awaitable[list[matching.Ticket]]] | None = None
+        # event slug -> (when looked up, monotonic; its conversations' length in minutes)
+        self.lengths: dict[str, tuple[float, int | None]] = {}
 
     def check_join(self, f: protocol.Join) -> None:
         catalog, deck = self.shared.catalog, self.shared.deck
@@ -67,22 +70,18 @@ class WaitingQueue:
         if self.shared.suspended.get(member, 0.0) > time.time():
             raise ProtocolError(Code.SUSPENDED)
 
-    async def pool_without(self, member: str) -> list[matching.Ticket]:
-        """The waiting pool, if `member` holds no ticket in it yet (one at a time)."""
-        pool = await self.pool.tickets()
-        if any(t.member == member for t in pool):
-            raise ProtocolError(Code.ALREADY_QUEUED)
-        return pool
-
     async def enqueue(self, link: Link, ticket: matching.Ticket) -> None:
+        """Put the ticket in the pool; one per member at a time, whichever node holds the
+        other (the broker checks, without reading the pool)."""
+        if not await self.pool.add_ticket(ticket):
+            raise ProtocolError(Code.ALREADY_QUEUED)
         link.ticket = ticket
-        await self.pool.add_ticket(ticket)
 
     async def join(self, link: Link, member: str, f: protocol.Join) -> None:
         self.refuse_suspended(member)
         if not await self.barrier.admit(link, f):
             return
-        pool = await self.pool_without(member)
+        pool = await self.pool.tickets()
         self.check_join(f)
         check = self.shared.hooks.invite_check
         if check is not None and not await check(f.invite):
@@ -183,10 +182,12 @@ class WaitingQueue:
         for gone in [k for k in seen if k not in live]:
             del seen[gone]
 
-    async def open_room(self, group: matching.Group, room_id: str | None = None) -> bool:
+    async def open_room(self, group: matching.Group, room_id: str | None = None,
+                        count: bool = True) -> bool:
         """Open a room for a group of the matcher's (or a moderator's, who names the room
         first for the audit log); False, and nothing changed, if any of its tickets left
-        the pool since (withdrawn, or matched by someone else)."""
+        the pool since (withdrawn, or matched by someone else). An event's batch counts
+        its thousands of rooms at once (`count=False`, then `count_rooms`)."""
         shared = self.shared
         if await self.pool.take_tickets([t.id for t in group.tickets]) is None:
             return False
@@ -203,13 +204,18 @@ class WaitingQueue:
         langs = {t.member: t.lang for t in group.tickets}
         because = {m: reasons.because(group, shared.deck.dimensions, prompt.text_in(lang)[0],
                                       locale=lang) for m, lang in langs.items()}
-        minutes = shared.settings.conversation_minutes
+        # A room is an event's when every member came through that event's lobby.
+        event = group.tickets[0].event
+        if any(t.event != event for t in group.tickets):
+            event = ""
+        minutes = await self.minutes_for(event)
         meta = RoomMeta(
             group.prompt, prompt.text, because, group.divides, langs=langs,
             cards={stage: shared.rng.randrange(len(shared.deck.cards_for(stage)))
                    for stage in STAGES if shared.deck.cards_for(stage)},
             ends_at=now + minutes * 60 if minutes > 0 else None,
-            minor=any(shared.deck.has_minor(t.profile) for t in group.tickets))
+            minor=any(shared.deck.has_minor(t.profile) for t in group.tickets),
+            event=event or None)
         rooms = shared.broker.rooms
         await rooms.create_room(room, meta)
         shared.metrics.matched(group.tickets[0].mode, len(group.divides),
@@ -222,21 +228,42 @@ class WaitingQueue:
             for pair in pairs:
                 await shared.broker.pairs.drop_again(pair)
         for m in members:
-            await shared.publish([m], await self.life.matched_frame(room, m))
+            await shared.publish([m], await self.life.matched_frame(room, m, meta))
             await shared.publish([m], self.life.stage_frame(room.id, meta, langs[m]))
         log.info("room opened", extra={"size": len(members), "divides": len(group.divides)})
         shared.hooks.changed("queue")
         shared.hooks.changed("rooms")
-        await self.count_room(now, len(group.divides))
+        if count:
+            await self.count_rooms(now, [len(group.divides)], event)
         return True
 
-    async def count_room(self, now: float, divides: int) -> None:
-        """Count an opened room for the moderators' charts (through the broker, so every
-        node's dashboard sees the sum): nothing but the count and whether it crossed two
-        divides or more. A figure that fails to count must not undo a match."""
+    async def minutes_for(self, event: str) -> float:
+        """How long a room lasts: its event's conversation length, else the setting. Looked
+        up at most once a minute per event, so a batch of thousands of rooms costs one
+        store call, and an edit to the length still reaches rooms opened later."""
+        default = self.shared.settings.conversation_minutes
+        if not event:
+            return default
+        now = time.monotonic()
+        hit = self.lengths.get(event)
+        if hit is None or now - hit[0] > LENGTH_TTL:
+            found = await self.shared.db(self.shared.store.event_by_slug, event)
+            if len(self.lengths) > 64:
+                self.lengths.clear()
+            hit = self.lengths[event] = (now, found.length_min if found is not None else None)
+        return hit[1] if hit[1] is not None else default
+
+    async def count_rooms(self, now: float, divides: Sequence[int], event: str = "") -> None:
+        """Count opened rooms for the moderators' charts (through the broker, so every
+        node's dashboard sees the sum): nothing but how many and how many crossed two
+        divides or more, also per event for the Events tab (events/live_view.py). A
+        figure that fails to count must not undo a match."""
+        crossing = sum(d >= 2 for d in divides)
+        counts = {"rooms": len(divides), "crossing2": crossing}
+        if event:
+            counts |= {f"event-rooms:{event}": len(divides), f"event-crossing2:{event}": crossing}
         try:
-            await self.shared.broker.counters.add({"rooms": 1, "crossing2": int(divides >= 2)},
-                                                  now)
+            await self.shared.broker.counters.add(counts, now)
         except Exception:
             log.warning("room not counted for the charts", exc_info=True)
         self.shared.hooks.changed("matched")
