@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
 
 import pytest
 from bridgechat.broker import Broker, Said, send
@@ -112,6 +113,11 @@ async def test_pool_holds_one_ticket_per_member(broker) -> None:
     assert await b.pool.add_ticket(ticket("t4", "m1"))
     assert await b.pool.add_ticket(ticket("t5", "m3"))
     assert sorted(t.id for t in await b.pool.tickets()) == ["t4", "t5"]
+    # An event's sign-up is held once too, whichever member opens it.
+    assert await b.pool.add_ticket(replace(ticket("t6", "m6"), holder="signup:s1"))
+    assert not await b.pool.add_ticket(replace(ticket("t7", "m7"), holder="signup:s1"))
+    assert await b.pool.take_tickets(["t6"]) is not None
+    assert await b.pool.add_ticket(replace(ticket("t7", "m7"), holder="signup:s1"))
 
 
 async def test_pool_takes_a_group_whole_or_not_at_all(broker) -> None:

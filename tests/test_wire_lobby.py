@@ -155,6 +155,22 @@ async def test_lobby_refusals_in_plain_words(srv: LiveServer) -> None:
         assert (await enter(other, soon, token))["present"] == 1
 
 
+async def test_one_sign_up_on_two_devices_waits_once(srv: LiveServer) -> None:
+    """The same sign-up opened on a phone and a laptop (two members, one token): the
+    second is refused while the first waits, so nobody is counted or matched twice."""
+    slug, _ = await announce(srv.url, 600.0)
+    token = await sign_up(srv.url, slug, fresh_lang(), DIVIDE_A)
+    async with Clients(srv.ws_url) as c:
+        phone, laptop = await c.member(), await c.member()
+        assert (await enter(phone, slug, token))["present"] == 1
+        await laptop.send({"type": "lobby", "event": slug, "signup": token})
+        refused = await laptop.expect_error("already_queued")
+        assert "already" in refused["message"]
+        await phone.send({"type": "leave_queue"})
+        await phone.expect("left_queue")
+        assert (await enter(laptop, slug, token))["present"] == 1
+
+
 async def test_a_lobby_member_who_drops_is_not_counted(srv: LiveServer) -> None:
     slug, _ = await announce(srv.url, 600.0)
     lang = fresh_lang()

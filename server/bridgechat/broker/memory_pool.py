@@ -15,19 +15,21 @@ from bridgechat.matching import Ticket
 class MemoryPool:
     def __init__(self) -> None:
         self._tickets: dict[str, Ticket] = {}
-        self._holders: dict[str, str] = {}  # member -> their ticket's id
+        self._holders: dict[str, str] = {}  # member (or sign-up) -> their ticket's id
 
     async def add_ticket(self, ticket: Ticket) -> bool:
-        if self._holders.get(ticket.member) in self._tickets:
+        keys = ticket.holders()
+        if any(self._holders.get(k) in self._tickets for k in keys):
             return False
         self._tickets[ticket.id] = ticket
-        self._holders[ticket.member] = ticket.id
+        self._holders.update(dict.fromkeys(keys, ticket.id))
         return True
 
     def _drop(self, ticket_id: str) -> Ticket | None:
         ticket = self._tickets.pop(ticket_id, None)
-        if ticket is not None and self._holders.get(ticket.member) == ticket_id:
-            del self._holders[ticket.member]
+        for k in ticket.holders() if ticket is not None else ():
+            if self._holders.get(k) == ticket_id:
+                del self._holders[k]
         return ticket
 
     async def remove_ticket(self, ticket_id: str) -> Ticket | None:

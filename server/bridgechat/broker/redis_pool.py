@@ -3,7 +3,7 @@
 | key | type | holds |
 | --- | --- | --- |
 | bc:tickets | hash | ticket id -> ticket (with profile answers, until matched or left) |
-| bc:holders | hash | member id -> their ticket's id, while it waits |
+| bc:holders | hash | member id, or `signup:<id>` for an event -> its waiting ticket's id |
 | bc:leader | string | the node that runs matching, with a TTL it renews |
 
 Every change to the two hashes is one script, so they never disagree for
@@ -31,20 +31,27 @@ if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
 return 0
 """
 
-# One ticket per member: added only if the member holds none still waiting.
+# One ticket per member (and per sign-up): added only if none of its holders (ARGV[3]
+# on) holds one still waiting.
 ADD = """
-local held = redis.call('HGET', KEYS[2], ARGV[2])
-if held and redis.call('HEXISTS', KEYS[1], held) == 1 then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
+for i = 3, #ARGV do
+  local held = redis.call('HGET', KEYS[2], ARGV[i])
+  if held and redis.call('HEXISTS', KEYS[1], held) == 1 then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+for i = 3, #ARGV do redis.call('HSET', KEYS[2], ARGV[i], ARGV[1]) end
 return 1
 """
 
-# Forget each taken ticket's holder, unless the member already holds a newer one.
+# Forget each taken ticket's holders, unless one already holds a newer ticket.
 FORGET = """
 local function forget(id, raw)
-  local member = cjson.decode(raw)['member']
-  if redis.call('HGET', KEYS[2], member) == id then redis.call('HDEL', KEYS[2], member) end
+  local t = cjson.decode(raw)
+  for _, h in ipairs({t['member'], t['holder'] or ''}) do
+    if type(h) == 'string' and h ~= '' and redis.call('HGET', KEYS[2], h) == id then
+      redis.call('HDEL', KEYS[2], h)
+    end
+  end
 end
 """
 
@@ -77,8 +84,8 @@ class RedisPool:
         self.take_script = self.r.register_script(TAKE)
 
     async def add_ticket(self, ticket: Ticket) -> bool:
-        return bool(await self.add_script(keys=KEYS, args=(ticket.id, ticket.member,
-                                                           _enc.encode(ticket))))
+        return bool(await self.add_script(keys=KEYS, args=(ticket.id, _enc.encode(ticket),
+                                                           *ticket.holders())))
 
     async def remove_ticket(self, ticket_id: str) -> Ticket | None:
         raw = await self.remove_script(keys=KEYS, args=(ticket_id,))

@@ -48,6 +48,12 @@ class Ticket:
     # open rounds leave a ticket out until then (epoch seconds; 0: not held).
     event: str = ""
     hold_until: float = 0.0
+    # Besides the member, who else may hold one ticket at a time: an event's sign-up
+    # ("signup:<id>"), so one sign-up opened on two devices waits once ("": nobody).
+    holder: str = ""
+
+    def holders(self) -> tuple[str, ...]:
+        return (self.member, self.holder) if self.holder else (self.member,)
 
 
 @dataclass(frozen=True, slots=True)

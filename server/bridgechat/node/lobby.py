@@ -44,6 +44,8 @@ FRESH = 0.5
 # Rooms the batch opens at once: each waits on a few broker round trips, so thousands
 # open in a few seconds instead of one after another.
 OPEN_AT_ONCE = 64
+SIGNUP_WAITING = ("You, or this sign-up on another device or tab, are already waiting in "
+                  "the lobby. Close the other one to wait here.")
 AHEAD_PER_MEMBER = 0.0015  # seconds
 MAX_AHEAD = 120.0
 # How long the "batch ran" key outlives the start: beyond the longest event (240 min).
@@ -130,8 +132,11 @@ class EventLobby:
             languages=answers.languages, since=now, learning=answers.learning,
             profile=answers.profile, stances=answers.stances, mode=answers.mode,
             group=answers.group, lang=answers.lang or link.session.lang,
-            event=event.slug, hold_until=event.starts)
-        await self.queue.enqueue(link, ticket)
+            event=event.slug, hold_until=event.starts, holder=f"signup:{answers.signup}")
+        try:
+            await self.queue.enqueue(link, ticket)
+        except ProtocolError as exc:
+            raise ProtocolError(exc.code, SIGNUP_WAITING) from None
         self.shared.hooks.changed("queue")
         if now >= event.starts:
             # Late: matched as in the open queue (or by the batch, if it has not run yet).
