@@ -171,6 +171,49 @@ async def test_one_sign_up_on_two_devices_waits_once(srv: LiveServer) -> None:
         assert (await enter(laptop, slug, token))["present"] == 1
 
 
+async def test_what_members_wait_with_is_fixed_once_the_lobby_opens(srv: LiveServer) -> None:
+    """In the lobby's window the start, mode, size and prompts may not change (members
+    wait with tickets made from them); the words may."""
+    slug, starts = await announce(srv.url, 600.0)
+    async with Mod(srv.url) as ann:
+        assert (await ann.login("ann")).status == 200
+        later = datetime.fromtimestamp(starts + 3600, UTC).isoformat()
+        for change in ({"starts": later}, {"group": 3}, {"prompts": ["neighbours", "home"]}):
+            reply = await ann.request("PATCH", f"/api/events/{slug}", change)
+            assert (reply.status, reply.body["error"]) == (400, "lobby_open"), reply
+            assert "Cancel it" in reply.body["message"]
+        reply = await ann.request("PATCH", f"/api/events/{slug}", {"title": {"en": "Talk"},
+                                                                  "length_min": 45})
+        assert reply.status == 200, reply
+        far, _ = await announce(srv.url, 7200.0)  # its lobby opens in 105 minutes
+        reply = await ann.request("PATCH", f"/api/events/{far}", {"group": 3})
+        assert reply.status == 200 and reply.body["group"] == 3, reply
+
+
+async def test_a_cancelled_event_calls_its_lobby_off(srv: LiveServer) -> None:
+    """Cancelled while members wait: each is told in plain words, leaves the pool, and no
+    room opens at the start."""
+    slug, starts = await announce(srv.url, LEAD)
+    lang = fresh_lang()
+    t1, t2 = await sign_up(srv.url, slug, lang, DIVIDE_A), await sign_up(srv.url, slug, lang,
+                                                                         DIVIDE_B)
+    async with Clients(srv.ws_url) as c:
+        a, b = await c.member(), await c.member()
+        await enter(a, slug, t1)
+        await enter(b, slug, t2)
+        async with Mod(srv.url) as ann:
+            assert (await ann.login("ann")).status == 200
+            reply = await ann.post(f"/api/events/{slug}/cancel", {"note": "the hall flooded"})
+            assert reply.status == 200, reply
+        for m in (a, b):
+            await m.expect_error("event_cancelled", 6.0)
+        await a.expect_nothing(max(0.0, starts + 1.5 - time.time()), ignore=NOISE | {"lobby"})
+        # Out of the pool: free to wait for something else.
+        await a.send({"type": "join", "prompts": ["neighbours"], "languages": [lang],
+                      "profile": DIVIDE_A})
+        await a.expect("queued")
+
+
 async def test_a_lobby_member_who_drops_is_not_counted(srv: LiveServer) -> None:
     slug, _ = await announce(srv.url, 600.0)
     lang = fresh_lang()

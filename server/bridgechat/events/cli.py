@@ -23,7 +23,8 @@ from bridgechat.store import Store
 from bridgechat.store.events import Event
 from bridgechat.store.moderation import AuditEntry
 
-OPTIONS = (*WHERE, "deck")
+# The lobby's opening too: from then on, what members wait with may not change.
+OPTIONS = (*WHERE, "deck", "lobby-minutes")
 
 
 def per_language(pairs: list[str] | None, flag: str) -> dict[str, str] | None:
@@ -92,7 +93,8 @@ def _run(args: argparse.Namespace, change: str) -> int:
         if before.ends() <= now:
             raise EventError("event_over", "This event is over and can no longer change.")
         fields = ({"cancelled": True} if change == "cancel"
-                  else event_fields(body, deck, known, now, before=before))
+                  else event_fields(body, deck, known, now, before=before,
+                                    lobby_s=settings.lobby_minutes * 60))
         audit = AuditEntry(at=now, moderator=OPERATOR, action=f"event.{change}",
                            target=f"event:{before.slug}")
         store.update_event(before.id, fields, audit)

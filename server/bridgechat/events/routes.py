@@ -82,7 +82,8 @@ async def edit_event(request: web.Request, who: Account) -> web.Response:
     now = time.time()
     changeable(event, now)
     try:
-        fields = event_fields(body, desk.deck, desk.known_prompts(), now, before=event)
+        fields = event_fields(body, desk.deck, desk.known_prompts(), now, before=event,
+                              lobby_s=desk.node.settings.lobby_minutes * 60)
     except EventError as exc:
         raise refused(exc) from None
     entry = request.app[AUTH].entry(who.username, "event.edit", f"event:{event.slug}", note)

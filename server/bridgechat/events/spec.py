@@ -26,6 +26,8 @@ MODES = frozenset(get_args(Mode))
 STANCES = frozenset(get_args(Stance))
 MAX_TITLE, MAX_DESCRIPTION, MAX_PROMPTS, MAX_LANGS = 200, 2000, 20, 5
 LENGTHS = range(5, 241)
+# What a lobby ticket is made from: fixed once the lobby is open.
+LOCKED = ("starts", "mode", "group", "prompts")
 FIELDS = frozenset({"slug", "title", "description", "starts", "tz", "signup_deadline",
                     "length_min", "prompts", "mode", "group", "invite_code", "note"})
 
@@ -89,9 +91,11 @@ def texts(value: object, langs: Collection[str], field: str, limit: int,
 
 
 def event_fields(body: dict[str, Any], deck: Deck, known_prompts: Collection[str], now: float,
-                 before: Event | None = None) -> dict[str, Any]:
+                 before: Event | None = None, lobby_s: float = 0.0) -> dict[str, Any]:
     """The columns `body` sets: all of a new event's (before=None), or an edit's changes.
-    Every rule is checked on the event as it would be after the change."""
+    Every rule is checked on the event as it would be after the change. Once the lobby is
+    open (`lobby_s` before the start), what the waiting members' tickets were made from
+    is fixed (LOCKED)."""
     unknown = sorted(set(body) - FIELDS)
     if unknown:
         raise EventError("unknown_field", "Unknown field: " + ", ".join(unknown) + ".")
@@ -165,6 +169,12 @@ def event_fields(body: dict[str, Any], deck: Deck, known_prompts: Collection[str
             raise EventError("bad_invite_code", "An invite code is 4 to 64 characters.")
         else:
             out["invite_hash"] = hash_token(code)
+    if before is not None and now >= before.starts - lobby_s:
+        changed = [k for k in LOCKED if k in out and out[k] != getattr(before, k)]
+        if changed:
+            raise EventError("lobby_open", "Members are already waiting in the lobby for "
+                             "this event, so its " + ", ".join(changed) + " can no longer "
+                             "change. Cancel it and announce a new one instead.")
     return out
 
 

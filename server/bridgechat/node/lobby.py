@@ -28,6 +28,7 @@ from dataclasses import replace
 from bridgechat import matching
 from bridgechat.broker import WaitingPool
 from bridgechat.core import protocol
+from bridgechat.core.codes import PLAIN_WORDS
 from bridgechat.core.protocol import Code, ProtocolError
 from bridgechat.matching.batch import solve_batch
 from bridgechat.node.links import Link, Links
@@ -46,6 +47,8 @@ FRESH = 0.5
 OPEN_AT_ONCE = 64
 SIGNUP_WAITING = ("You, or this sign-up on another device or tab, are already waiting in "
                   "the lobby. Close the other one to wait here.")
+# How long a node trusts what it last read of an event's cancellation (seconds).
+EVENT_TTL = 2.0
 AHEAD_PER_MEMBER = 0.0015  # seconds
 MAX_AHEAD = 120.0
 # How long the "batch ran" key outlives the start: beyond the longest event (240 min).
@@ -105,6 +108,8 @@ class EventLobby:
         # Events whose batch ran (here or on another node), while tickets of theirs wait.
         self.batched: set[str] = set()
         self.census = Census()
+        # event slug -> (when asked, monotonic; whether it is still on)
+        self.events_seen: dict[str, tuple[float, bool]] = {}
         # event slug -> its batch, being solved ahead of the start (on the leader)
         self.early: dict[str, asyncio.Task[list[matching.Group]]] = {}
 
@@ -171,6 +176,8 @@ class EventLobby:
         for event, (starts, here) in list(self.waiting.items()):
             for link in [k for k in here if not self.still_waiting(k, event)]:
                 here.discard(link)
+            if here and not await self.still_on(event):
+                await self.call_off(here)
             if not here or wall >= starts:
                 del self.waiting[event]
                 self.shown.pop(event, None)
@@ -182,6 +189,30 @@ class EventLobby:
             frame = protocol.LobbyState(event=event, starts=protocol.iso(starts), present=present)
             for link in here:
                 link.send(frame)
+
+    async def still_on(self, slug: str) -> bool:
+        """Whether the event still exists and is not cancelled (asked of the store at most
+        every EVENT_TTL seconds per event and node)."""
+        now = time.monotonic()
+        hit = self.events_seen.get(slug)
+        if hit is None or now - hit[0] > EVENT_TTL:
+            event = await self.shared.db(self.shared.store.event_by_slug, slug)
+            if len(self.events_seen) > 64:
+                self.events_seen.clear()
+            hit = self.events_seen[slug] = (now, event is not None and not event.cancelled)
+        return hit[1]
+
+    async def call_off(self, here: set[Link]) -> None:
+        """The event was cancelled while its members waited here: their tickets leave the
+        pool, and each is told so in plain words (the sign-ups are already deleted)."""
+        told = protocol.Error(Code.EVENT_CANCELLED.value, PLAIN_WORDS[Code.EVENT_CANCELLED])
+        for link in list(here):
+            ticket, link.ticket = link.ticket, None
+            here.discard(link)
+            if ticket is not None:
+                await self.queue.pool.remove_ticket(ticket.id)
+            link.send(told)
+        self.shared.hooks.changed("queue")
 
     def still_waiting(self, link: Link, event: str) -> bool:
         member = link.session.member
@@ -204,11 +235,14 @@ class EventLobby:
                 (due if t.hold_until <= now else soon).setdefault(t.event, []).append(t)
         self.batched &= {t.event for t in pool}
         for event, tickets in soon.items():
-            if event not in self.early and tickets[0].hold_until - now <= ahead(len(tickets)):
+            if (event not in self.early and tickets[0].hold_until - now <= ahead(len(tickets))
+                    and await self.still_on(event)):
                 self.early[event] = asyncio.create_task(
                     self.solve(tickets, tickets[0].hold_until, await self.queue.constraints(pool)))
         for event, tickets in due.items():
             starts = tickets[0].hold_until
+            if not await self.still_on(event):
+                continue  # cancelled: each node calls its members off (refresh)
             if await self.shared.broker.keys.spend(batch_key(event, starts),
                                                    starts + BATCH_KEY_LIFE):
                 await self.batch_for_event(event, tickets, pool, now)
