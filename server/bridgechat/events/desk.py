@@ -7,7 +7,7 @@ whole until then; on disk they are AES-GCM under the report key
 the database alone tells nothing about anyone. The token is random and only
 its hash is stored. Both go once the event has ended plus the grace period.
 
-The lobby (later) uses `signup_ticket` and `active_events`.
+The lobby (node/lobby.py) reads a member's answers through `signup_ticket`.
 """
 
 from __future__ import annotations
@@ -77,11 +77,6 @@ class EventDesk:
     async def event(self, slug: str) -> Event | None:
         return await self.node.db(self.node.store.event_by_slug, slug)
 
-    async def active_events(self, now: float) -> list[Event]:
-        """Events not cancelled and not yet ended at `now`, the soonest first."""
-        rows = await self.node.db(self.node.store.events, now)
-        return [e for e in rows if not e.cancelled]
-
     async def create(self, fields: dict[str, Any], audit: AuditEntry) -> Event | None:
         event = Event(id=secrets.token_hex(8), created=time.time(), **fields)
         audit.target = f"event:{event.slug}"
@@ -132,13 +127,13 @@ class EventDesk:
     async def count(self, event: Event) -> int:
         return await self.node.db(self.node.store.signup_count, event.id)
 
-    async def signup_ticket(self, event_id: str, token: str) -> TicketData | None:
-        """The answers of the sign-up `token` opens for this event, ready for a Ticket;
-        None if there is none (withdrawn, purged, or sealed under another key)."""
-        event = await self.node.db(self.node.store.event, event_id)
-        row = await self.node.db(self.node.store.signup, event_id, hash_token(token))
-        data = None if row is None or event is None else self.unseal(row)
-        if data is None or event is None or row is None:
+    async def signup_ticket(self, event: Event, token: str) -> TicketData | None:
+        """The answers of the sign-up `token` opens for this event (as the lobby just read
+        it), ready for a Ticket; None if there is none (withdrawn, purged, or sealed under
+        another key)."""
+        row = await self.node.db(self.node.store.signup, event.id, hash_token(token))
+        data = None if row is None else self.unseal(row)
+        if data is None or row is None:
             return None
         return TicketData(
             signup=row.id, event=event.id, prompts=tuple(data["prompts"]),

@@ -129,7 +129,7 @@ class EventLobby:
             raise ProtocolError(Code.EVENT_OVER)
         if now < event.starts - shared.settings.lobby_minutes * 60:
             raise ProtocolError(Code.LOBBY_NOT_OPEN)
-        answers = await lookup(event.id, f.signup)
+        answers = await lookup(event, f.signup)
         if answers is None:
             raise ProtocolError(Code.NOT_SIGNED_UP)
         ticket = matching.Ticket(

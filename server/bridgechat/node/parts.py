@@ -26,6 +26,7 @@ from bridgechat.matching import Policy
 from bridgechat.metrics.meters import NodeMetrics
 from bridgechat.settings import Settings
 from bridgechat.store import Store
+from bridgechat.store.events import Event
 
 T = TypeVar("T")
 
@@ -99,7 +100,7 @@ class SignupAnswers(Protocol):
 
 
 # (event id, sign-up token) -> that sign-up's answers, or None if there is none.
-SignupLookup = Callable[[str, str], Awaitable[SignupAnswers | None]]
+SignupLookup = Callable[[Event, str], Awaitable[SignupAnswers | None]]
 
 
 @dataclass(slots=True)
