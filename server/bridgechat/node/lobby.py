@@ -47,8 +47,6 @@ FRESH = 0.5
 OPEN_AT_ONCE = 64
 SIGNUP_WAITING = ("You, or this sign-up on another device or tab, are already waiting in "
                   "the lobby. Close the other one to wait here.")
-# How long a node trusts what it last read of an event's cancellation (seconds).
-EVENT_TTL = 2.0
 AHEAD_PER_MEMBER = 0.0015  # seconds
 MAX_AHEAD = 120.0
 # How long the "batch ran" key outlives the start: beyond the longest event (240 min).
@@ -108,8 +106,6 @@ class EventLobby:
         # Events whose batch ran (here or on another node), while tickets of theirs wait.
         self.batched: set[str] = set()
         self.census = Census()
-        # event slug -> (when asked, monotonic; whether it is still on)
-        self.events_seen: dict[str, tuple[float, bool]] = {}
         # event slug -> its batch, being solved ahead of the start (on the leader)
         self.early: dict[str, asyncio.Task[list[matching.Group]]] = {}
 
@@ -191,16 +187,10 @@ class EventLobby:
                 link.send(frame)
 
     async def still_on(self, slug: str) -> bool:
-        """Whether the event still exists and is not cancelled (asked of the store at most
-        every EVENT_TTL seconds per event and node)."""
-        now = time.monotonic()
-        hit = self.events_seen.get(slug)
-        if hit is None or now - hit[0] > EVENT_TTL:
-            event = await self.shared.db(self.shared.store.event_by_slug, slug)
-            if len(self.events_seen) > 64:
-                self.events_seen.clear()
-            hit = self.events_seen[slug] = (now, event is not None and not event.cancelled)
-        return hit[1]
+        """Whether the event still exists and is not cancelled (as read at most EVENT_TTL
+        seconds ago, node/queue.py)."""
+        event = await self.queue.events.get(slug)
+        return event is not None and not event.cancelled
 
     async def call_off(self, here: set[Link]) -> None:
         """The event was cancelled while its members waited here: their tickets leave the

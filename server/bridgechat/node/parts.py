@@ -196,3 +196,26 @@ class Shared:
         """One frame to each member, on whichever node they are connected."""
         if members:
             await self.broker.fanout.publish(members, protocol.encode(frame))
+
+
+class RecentEvents:
+    """Events by slug as the store said at most `ttl` seconds ago: a batch opening
+    thousands of rooms (each asks its event's length), or a lobby checking every 2 s
+    that its event is still on, costs one store read per event and interval."""
+
+    MAX = 64  # events remembered; beyond, all are forgotten and read again
+
+    def __init__(self, shared: Shared, ttl: float) -> None:
+        self.shared = shared
+        self.ttl = ttl
+        self.seen: dict[str, tuple[float, Event | None]] = {}  # slug -> (read at, row)
+
+    async def get(self, slug: str) -> Event | None:
+        now = time.monotonic()
+        hit = self.seen.get(slug)
+        if hit is None or now - hit[0] > self.ttl:
+            event = await self.shared.db(self.shared.store.event_by_slug, slug)
+            if len(self.seen) >= self.MAX:
+                self.seen.clear()
+            hit = self.seen[slug] = (now, event)
+        return hit[1]

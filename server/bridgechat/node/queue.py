@@ -23,11 +23,12 @@ from bridgechat.matching import reasons
 from bridgechat.node.barrier import JoinBarrier
 from bridgechat.node.lifecycle import RoomLife
 from bridgechat.node.links import Link, Links
-from bridgechat.node.parts import Shared
+from bridgechat.node.parts import RecentEvents, Shared
 
 log = logging.getLogger(__name__)
 LANGUAGE = re.compile(r"^[a-z]{2}$")
-LENGTH_TTL = 60.0  # seconds an event's conversation length is trusted before a new look-up
+# Seconds an event as read from the store is trusted: its length, whether it is still on.
+EVENT_TTL = 2.0
 
 
 class WaitingQueue:
@@ -46,8 +47,7 @@ class WaitingQueue:
         # start); returns the tickets the round may match, none held for an event.
         self.before_round: Callable[[list[matching.Ticket], float],
                                     Awaitable[list[matching.Ticket]]] | None = None
-        # event slug -> (when looked up, monotonic; its conversations' length in minutes)
-        self.lengths: dict[str, tuple[float, int | None]] = {}
+        self.events = RecentEvents(shared, EVENT_TTL)
 
     def check_join(self, f: protocol.Join) -> None:
         catalog, deck = self.shared.catalog, self.shared.deck
@@ -238,20 +238,11 @@ class WaitingQueue:
         return True
 
     async def minutes_for(self, event: str) -> float:
-        """How long a room lasts: its event's conversation length, else the setting. Looked
-        up at most once a minute per event, so a batch of thousands of rooms costs one
-        store call, and an edit to the length still reaches rooms opened later."""
-        default = self.shared.settings.conversation_minutes
-        if not event:
-            return default
-        now = time.monotonic()
-        hit = self.lengths.get(event)
-        if hit is None or now - hit[0] > LENGTH_TTL:
-            found = await self.shared.db(self.shared.store.event_by_slug, event)
-            if len(self.lengths) > 64:
-                self.lengths.clear()
-            hit = self.lengths[event] = (now, found.length_min if found is not None else None)
-        return hit[1] if hit[1] is not None else default
+        """How long a room lasts: its event's conversation length, else the setting (the
+        event as read at most EVENT_TTL seconds ago, so a batch of thousands of rooms
+        costs one store call, and an edit to the length still reaches rooms opened later)."""
+        found = await self.events.get(event) if event else None
+        return found.length_min if found is not None else self.shared.settings.conversation_minutes
 
     async def count_rooms(self, now: float, divides: Sequence[int], event: str = "") -> None:
         """Count opened rooms for the moderators' charts (through the broker, so every
