@@ -252,8 +252,9 @@ class EventLobby:
         present = {t.id: t for t in tickets}
         kept = [g for g in await self.solved_ahead(event)
                 if all(t.id in present for t in g.tickets) and may_meet(g, constraints)]
-        seated = {t.id for g in kept for t in g.tickets}
-        rest = [t for t in tickets if t.id not in seated]
+        planned = {t.id for g in kept for t in g.tickets}
+        rest = [t for t in tickets if t.id not in planned]
+        seated: set[str] = set()
         opened: list[int] = []  # the divides of each room opened
         gate = asyncio.Semaphore(OPEN_AT_ONCE)
 
@@ -269,10 +270,11 @@ class EventLobby:
             for failed in (d for d in done if isinstance(d, Exception)):
                 log.error("opening an event room failed", exc_info=failed)
 
-        seated.clear()
         first = asyncio.create_task(open_all(kept))
-        await open_all(await self.solve(rest, now, constraints) if rest else [])
-        await first
+        try:
+            await open_all(await self.solve(rest, now, constraints) if rest else [])
+        finally:
+            await first  # the rooms solved ahead open even if solving the rest failed
         await self.queue.count_rooms(now, opened, event)
         left = [t for t in tickets if t.id not in seated]
         log.info("event batch", extra={"what": event, "rooms": len(opened),
