@@ -57,8 +57,11 @@ def same_site(request: web.Request) -> None:
         raise problem(403, "origin_not_allowed", "This page may not act on your sign-up.")
 
 
-async def holder(request: web.Request, event: Event) -> Signup:
-    """The sign-up whose token is in `Authorization: Bearer`, or a 401."""
+async def holder(request: web.Request) -> tuple[Event, Signup]:
+    """The event at this address and the sign-up whose token is in `Authorization:
+    Bearer` (a 401 without one), for a request from this site."""
+    same_site(request)
+    event = await open_event(request)
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN:
@@ -69,7 +72,7 @@ async def holder(request: web.Request, event: Event) -> Signup:
     if row is None:
         raise problem(401, "unknown_token", "There is no sign-up for this token: it was "
                                             "withdrawn, or the event is over.")
-    return row
+    return event, row
 
 
 def answers_body(body: dict[str, Any]) -> dict[str, Any]:
@@ -110,9 +113,7 @@ async def sign_up(request: web.Request) -> web.Response:
 
 
 async def mine(request: web.Request) -> web.Response:
-    same_site(request)
-    event = await open_event(request)
-    row = await holder(request, event)
+    _, row = await holder(request)
     data = request.app[EVENTS].unseal(row)
     if data is None:
         raise problem(409, "wrong_key", "This sign-up cannot be read with this server's key.")
@@ -120,9 +121,7 @@ async def mine(request: web.Request) -> web.Response:
 
 
 async def change(request: web.Request) -> web.Response:
-    same_site(request)
-    event = await open_event(request)
-    row = await holder(request, event)
+    event, row = await holder(request)
     open_for_signups(event, time.time())
     body = await read_json(request)
     try:
@@ -134,9 +133,7 @@ async def change(request: web.Request) -> web.Response:
 
 
 async def withdraw(request: web.Request) -> web.Response:
-    same_site(request)
-    event = await open_event(request)
-    row = await holder(request, event)
+    event, row = await holder(request)
     open_for_signups(event, time.time())
     await request.app[EVENTS].withdraw(row)
     return no_store(web.json_response({"withdrawn": True}))
