@@ -173,8 +173,9 @@ class Member:
         self.stages[room] = frame
         return frame
 
-    async def expect_error(self, code: str, wait: float = TIMEOUT) -> dict[str, Any]:
-        frame = await self.expect("error", wait)
+    async def expect_error(self, code: str, wait: float = TIMEOUT,
+                           ignore: frozenset[str] = NONE) -> dict[str, Any]:
+        frame = await self.expect("error", wait, ignore=ignore)
         assert frame.get("code") == code, f"expected error {code!r}, got {frame}"
         message = frame.get("message")
         assert isinstance(message, str) and message.strip(), f"error without a message: {frame}"
