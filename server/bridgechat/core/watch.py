@@ -104,7 +104,7 @@ class WatchList:
         if self.pattern is None:
             return False
         low = text.casefold()
-        if low.isascii() and not self.squashed.any_in(
-                low.encode("ascii").translate(None, UNSEPARATED).decode("ascii")):
+        if low.isascii() and not self.squashed.any_in_ascii(
+                low.encode("ascii").translate(None, UNSEPARATED)):
             return False
         return self.pattern.search(skeleton(text)) is not None
