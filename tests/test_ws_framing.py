@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import random
 from collections.abc import Generator
 
 import pytest
-from bridgechat.web.frames import text_frame
+from bridgechat.web.frames import MaskScan, text_frame
 from websockets.frames import Frame, Opcode
 
 
@@ -70,3 +71,32 @@ async def test_member_socket_refuses_compression_even_when_offered(server) -> No
         writer.close()
     assert head.startswith(b"HTTP/1.1 101"), head
     assert b"sec-websocket-extensions" not in head.lower(), head
+
+
+def client_frames(sizes: list[int]) -> bytes:
+    """Masked client frames of these payload sizes, serialised by `websockets`."""
+    out = b""
+    for n in sizes:
+        out += Frame(Opcode.TEXT, b"x" * n).serialize(mask=True, extensions=[])
+        out += Frame(Opcode.PING, b"p").serialize(mask=True, extensions=[])
+    return out
+
+
+def test_the_mask_scan_follows_frames_in_any_pieces_and_stops_at_an_unmasked_one() -> None:
+    rng = random.Random(7)
+    good = client_frames([0, 1, 125, 126, 127, 65535, 65536, 70000, 3])
+    bad = Frame(Opcode.TEXT, b"hello").serialize(mask=False, extensions=[])
+    stream = good + bad + good
+    for _ in range(200):
+        scan, pos = MaskScan(), 0
+        while pos < len(stream):
+            step = rng.choice((1, 2, 3, 7, 14, 100, 5000, 70000))
+            piece = stream[pos:pos + step]
+            ok = scan.feed(piece)
+            # False exactly when the piece holds the unmasked frame's second byte.
+            assert ok is not (pos <= len(good) + 1 < pos + len(piece)), (pos, step)
+            if not ok:
+                break
+            pos += len(piece)
+        else:
+            raise AssertionError("the unmasked frame was not seen")

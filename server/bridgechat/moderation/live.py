@@ -32,6 +32,7 @@ from bridgechat.moderation.auth import AUTH, Auth, problem
 from bridgechat.node import Node
 from bridgechat.web.conn import WsConn
 from bridgechat.web.keys import SETTINGS, SOCKETS
+from bridgechat.web.masking import guard_masks
 from bridgechat.web.origin import origin_allowed
 
 log = logging.getLogger("bridgechat.moderation")
@@ -225,6 +226,7 @@ async def moderate_socket(request: web.Request) -> web.WebSocketResponse:
         raise problem(403, "bad_origin", "This origin may not open the moderators' feed.")
     ws = web.WebSocketResponse(heartbeat=settings.heartbeat, compress=False, max_msg_size=4096)
     await ws.prepare(request)
+    guard_masks(request.transport)
     viewer = Viewer(WsConn(ws, OUTBOX, request.transport), who.token_hash)
     watch.viewers.add(viewer)
     request.app[SOCKETS].add(ws)

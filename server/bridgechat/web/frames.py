@@ -28,3 +28,51 @@ def text_frame(payload: bytes) -> bytes:
     if n < 65536:
         return LEN16(FIN_TEXT, 126, n) + payload
     return LEN64(FIN_TEXT, 127, n) + payload
+
+
+# RFC 6455 5.5.1: a close frame (FIN, opcode 8) with code 1002, protocol error.
+CLOSE_PROTOCOL_ERROR = bytes((0x88, 2)) + (1002).to_bytes(2, "big")
+
+
+class MaskScan:
+    """Follows a client's frames by their headers alone, skipping their payloads, to tell
+    when one comes unmasked (RFC 6455 5.1: the server must then close the connection).
+
+    aiohttp reads client frames whether masked or not, and has no public option to
+    refuse them; this reads only the few header bytes of each frame, in whatever
+    pieces the socket delivers them, and never copies a payload."""
+
+    __slots__ = ("head", "skip")
+
+    def __init__(self) -> None:
+        self.head = b""  # a header begun at the end of the last piece
+        self.skip = 0  # payload bytes of the current frame still to come
+
+    def feed(self, data: bytes) -> bool:
+        """Take the next bytes read; False once a frame without its mask bit has begun."""
+        i, n = 0, len(data)
+        while i < n:
+            if self.skip:
+                step = min(self.skip, n - i)
+                self.skip -= step
+                i += step
+                continue
+            had = len(self.head)
+            head = self.head + data[i:i + 14] if had else data[i:i + 14]
+            if len(head) < 2:
+                self.head = head
+                return True
+            if not head[1] & 0x80:
+                return False
+            size = head[1] & 0x7F
+            extra = 2 if size == 126 else 8 if size == 127 else 0
+            need = 6 + extra  # two bytes, the extended length, the four of the mask
+            if len(head) < need:  # then all the rest of `data` is in `head`
+                self.head = head
+                return True
+            if extra:
+                size = int.from_bytes(head[2:2 + extra], "big")
+            i += need - had
+            self.head = b""
+            self.skip = size
+        return True

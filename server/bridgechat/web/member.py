@@ -11,6 +11,7 @@ from aiohttp import WSMsgType, web
 from bridgechat.core import protocol
 from bridgechat.web.conn import WsConn
 from bridgechat.web.keys import GATE, NODE, SETTINGS, SOCKETS
+from bridgechat.web.masking import guard_masks
 from bridgechat.web.origin import origin_allowed
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ async def member_socket(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=None, autoping=False, autoclose=False,
                                compress=False, max_msg_size=protocol.MAX_MESSAGE_BYTES + 1)
     await ws.prepare(request)
+    guard_masks(request.transport)  # web/masking.py: RFC 6455 5.1, which aiohttp skips
     conn = WsConn(ws, settings.outbox_frames, request.transport)
     link = node.connect(conn, key)
     request.app[SOCKETS].add(ws)

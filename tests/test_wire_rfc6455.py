@@ -12,6 +12,9 @@ import struct
 import urllib.request
 from typing import Any
 
+from conftest import LiveServer
+from modclient import Mod
+
 
 def masked(opcode: int, payload: bytes) -> bytes:
     """One final client frame, masked as RFC 6455 5.3 requires."""
@@ -27,13 +30,14 @@ def masked(opcode: int, payload: bytes) -> bytes:
     return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
 
 
-async def handshake(port: int, version: str = "13") -> tuple[asyncio.StreamReader,
-                                                           asyncio.StreamWriter, bytes]:
+async def handshake(port: int, version: str = "13", path: str = "/ws", extra: str = ""
+                    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bytes]:
+    """`extra`: more header lines, each ending in CRLF."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     key = base64.b64encode(os.urandom(16)).decode()
-    writer.write((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+    writer.write((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
                   f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                  f"Sec-WebSocket-Version: {version}\r\n\r\n").encode())
+                  f"Sec-WebSocket-Version: {version}\r\n{extra}\r\n").encode())
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
     return reader, writer, head
 
@@ -93,3 +97,56 @@ def test_no_version_in_the_server_header(server: Any) -> None:
     with urllib.request.urlopen(server.url + "/", timeout=5) as r:
         assert r.headers["Server"] == "Bridgechat"
         assert "Content-Security-Policy" in r.headers
+
+
+def unmasked(opcode: int, payload: bytes) -> bytes:
+    """One final client frame without its mask, which RFC 6455 5.1 forbids."""
+    assert len(payload) < 126
+    return bytes([0x80 | opcode, len(payload)]) + payload
+
+
+async def test_an_unmasked_frame_is_answered_with_1002_and_the_socket_closes(
+        server: Any) -> None:
+    """RFC 6455 5.1: the server must close the connection; the frame is not acted on."""
+    hello = json.dumps({"type": "hello", "v": 1}).encode()
+    reader, writer, head = await handshake(server.port)
+    assert head.startswith(b"HTTP/1.1 101 ")
+    writer.write(masked(0x1, hello))
+    opcode, payload = await read_frame(reader)
+    assert opcode == 0x1 and json.loads(payload)["type"] == "welcome"
+    # The unmasked frame comes in two pieces, split inside its header.
+    frame = unmasked(0x1, json.dumps({"type": "ping"}).encode())
+    writer.write(frame[:1])
+    await writer.drain()
+    await asyncio.sleep(0.05)
+    writer.write(frame[1:])
+    await writer.drain()
+    opcode, payload = await read_frame(reader)
+    assert opcode == 0x8 and struct.unpack("!H", payload[:2])[0] == 1002
+    assert await asyncio.wait_for(reader.read(), 5) == b""  # nothing else, then closed
+    writer.close()
+    # The server goes on: a new socket is welcomed.
+    reader, writer, _ = await handshake(server.port)
+    writer.write(masked(0x1, hello))
+    opcode, payload = await read_frame(reader)
+    writer.close()
+    assert opcode == 0x1 and json.loads(payload)["type"] == "welcome"
+
+
+async def test_the_moderators_feed_closes_on_an_unmasked_frame_too(
+        moderated_srv: LiveServer) -> None:
+    async with Mod(moderated_srv.url) as mod:
+        await mod.login("mo")
+        port = moderated_srv.port
+        reader, writer, head = await handshake(
+            port, path="/ws/moderate",
+            extra=f"Cookie: {mod.cookie}\r\nOrigin: http://127.0.0.1:{port}\r\n")
+        assert head.startswith(b"HTTP/1.1 101 "), head
+        opcode, payload = await read_frame(reader)
+        assert opcode == 0x1 and json.loads(payload)["type"] == "snapshot"
+        writer.write(unmasked(0x1, b"{}"))
+        await writer.drain()
+        while opcode != 0x8:  # the feed may still be sending updates
+            opcode, payload = await read_frame(reader)
+        writer.close()
+        assert struct.unpack("!H", payload[:2])[0] == 1002
