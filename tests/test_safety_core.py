@@ -9,6 +9,7 @@ import tomllib
 
 import pytest
 from bridgechat.core import consent, protocol
+from bridgechat.core.checks import SafetyChecks
 from bridgechat.core.contact import ContactCheck
 from bridgechat.core.deck import DeckError, parse_deck
 from bridgechat.core.protocol import Code, ProtocolError
@@ -16,6 +17,7 @@ from bridgechat.core.room import Room, RoomMeta
 from bridgechat.core.session import Limits, Session
 from bridgechat.core.substrings import Substrings
 from bridgechat.core.watch import WatchList, skeleton
+from test_contact import corpus
 
 HELLO = json.dumps({"type": "hello", "v": 1})
 
@@ -77,7 +79,7 @@ WATCH = WatchList({"en": ["send me a photo", "ass"], "uk": ["надішли фо
                    "de": ["ich weiß, wo du wohnst"]})
 
 
-@pytest.mark.parametrize("text", [
+WATCHED = [
     "Send me a photo please",
     "sеnd me а photo",  # Cyrillic е and а
     "send\u200b me a ph\u200do\u2060to",  # zero-width space, joiner, word joiner
@@ -88,17 +90,38 @@ WATCH = WatchList({"en": ["send me a photo", "ass"], "uk": ["надішли фо
     "you ass",
     "НАДІШЛИ ФОТО!",
     "ich weiss wo du wohnst",
-])
+]
+UNWATCHED = ["a photo of the sunset", "first class", "assume nothing", "send me a postcard",
+             "I sent a photo to my mum", ""]
+CONTACT = ContactCheck()
+
+
+@pytest.mark.parametrize("text", WATCHED)
 def test_watched_phrases_are_found_through_the_easy_disguises(text: str) -> None:
     assert WATCH.hits(text), skeleton(text)
 
 
-@pytest.mark.parametrize("text", [
-    "a photo of the sunset", "first class", "assume nothing", "send me a postcard",
-    "I sent a photo to my mum", "",
-])
+@pytest.mark.parametrize("text", UNWATCHED)
 def test_ordinary_text_is_not_watched(text: str) -> None:
     assert not WATCH.hits(text)
+
+
+def test_the_shared_first_look_answers_as_each_check_alone() -> None:
+    """core/checks.py asks both checks' words at once, for ASCII texts; the answers
+    must be each check's own, on the whole corpus and the watch list's cases."""
+    texts = [*corpus("contact.txt"), *corpus("ordinary.txt"), *WATCHED, *UNWATCHED,
+             "mail me: send me a photo", "s e n d me a photo at gmail dot com", "@" * 3]
+    both, contact_only, watch_only = (SafetyChecks(CONTACT, WATCH), SafetyChecks(CONTACT, None),
+                                      SafetyChecks(None, WATCH))
+    for text in texts:
+        found, hit = CONTACT.find(text), WATCH.hits(text)
+        assert both.inspect(text) == (found, hit), text
+        assert both.inspect(text, contact=False) == (None, hit), text
+        assert contact_only.inspect(text) == (found, False), text
+        assert watch_only.inspect(text) == (None, hit), text
+    assert sum(SafetyChecks(CONTACT, WATCH).inspect(t)[0] is not None for t in texts) > 150
+    with pytest.raises(ValueError):
+        SafetyChecks(None, None)
 
 
 def test_an_empty_watch_list_matches_nothing() -> None:
@@ -120,7 +143,7 @@ def send(text: str, room: str = "r") -> str:
 
 
 def test_the_session_marks_contact_details_and_watched_phrases_per_message() -> None:
-    s = Session(Limits(), 0.0, ContactCheck(), WATCH)
+    s = Session(Limits(), 0.0, SafetyChecks(ContactCheck(), WATCH))
     s.receive(HELLO, 0.0)
     s.welcome("me")
     assert isinstance(s.receive(send("mail me: maria.k@example.org"), 1.0), protocol.Send)

@@ -24,15 +24,14 @@ from linkify_it import LinkifyIt  # type: ignore[import-untyped]
 from linkify_it.tlds import TLDS  # type: ignore[import-untyped]
 
 from bridgechat.core.contact_words import (
+    ASCII_WORD_LIST,
     DOT_WORDS,
     GENERIC_TLDS,
     INVITES,
-    MARKS,
     NOT_DOMAINS,
     NOT_NAMES,
-    PLATFORM_WORDS,
-    PLATFORM_WORDS_OTHER,
     PROVIDERS,
+    WORD_LIST,
 )
 from bridgechat.core.substrings import Substrings
 
@@ -82,12 +81,9 @@ def normalised(text: str) -> str:
     return MIXED.sub(lambda m: m[0].translate(LOOKALIKE), text)
 
 
-# -- the prefilter --------------------------------------------------------------------
-# The marks, platforms and dots a message needs to hold an address or a handle.
-# In ASCII, a dot before a letter is one of the words too: one pass finds them all.
-ASCII_WORDS = Substrings((*MARKS, *PLATFORM_WORDS, *DOT_WORDS[:5],
-                          *(f".{c}" for c in "abcdefghijklmnopqrstuvwxyz")))
-WORDS = Substrings((*MARKS, *PLATFORM_WORDS, *DOT_WORDS, *PLATFORM_WORDS_OTHER))
+# -- the prefilter: the marks, platforms and dots an address or a handle needs ----------
+ASCII_WORDS = Substrings(ASCII_WORD_LIST)
+WORDS = Substrings(WORD_LIST)
 DOT_LETTER = re.compile(r"\.(?=[^\W\d_])")
 # Seven digits (the shortest number of the regions) apart by at most 3 non-letters each.
 ASCII_DIGITS = re.compile(r"[0-9](?:[^\w\n]{0,3}+[0-9]){6}")
@@ -307,19 +303,23 @@ class ContactCheck:
         """The kind of the first contact detail in `text`, or None."""
         if text.isascii():
             raw = text.lower().encode("ascii")
-            words = ASCII_WORDS.any_in_ascii(raw)
-            if not words and (raw.translate(DIGIT_ONES).count(49) < 7
-                              or not digits(text, ASCII_DIGITS)):
-                return None
-        else:
-            text = unicodedata.normalize("NFKC", text)
-            if not text.isprintable():  # one pass in C, where the search takes ten times as long
-                text = INVISIBLE.sub("", text)
-            low = text.lower()
-            words = WORDS.any_in(low) or DOT_LETTER.search(low) is not None
-            if not words and not digits(text, DIGITS):
-                return None
+            return self.find_ascii(text, raw, ASCII_WORDS.any_in_ascii(raw))
+        text = unicodedata.normalize("NFKC", text)
+        if not text.isprintable():  # one pass in C, where the search takes ten times as long
+            text = INVISIBLE.sub("", text)
+        low = text.lower()
+        words = WORDS.any_in(low) or DOT_LETTER.search(low) is not None
+        if not words and not digits(text, DIGITS):
+            return None
         return min(self.details(normalised(text), words), default=(0, None))[1]
+
+    def find_ascii(self, text: str, raw: bytes, words: bool) -> str | None:
+        """`find` for an ASCII `text`, given it in lower case as bytes and whether that
+        holds one of ASCII_WORD_LIST (core/checks.py asks with the watch list's words)."""
+        if not words and (raw.translate(DIGIT_ONES).count(49) < 7
+                          or not digits(text, ASCII_DIGITS)):
+            return None
+        return min(self.details(text, words), default=(0, None))[1]
 
     def details(self, text: str, words: bool = True) -> Iterator[tuple[int, str]]:
         """(start, kind) of the first detail of each kind (a phone number only if before);

@@ -23,6 +23,12 @@ DOT_WORDS = ("dot", "punkt", "point", "punto", "kropka", "крапка", "точ
 
 MARKS = ("@", "#", "_", "(.", "[.", "www", "u/", "mail", "yahoo", "icloud", "gmx")
 
+# What the prefilter looks for in an ASCII text, lower case: the marks, platforms and dots,
+# and a dot before a letter (".com"), so that one automaton pass finds them all.
+ASCII_WORD_LIST = (*MARKS, *PLATFORM_WORDS, *DOT_WORDS[:5],
+                   *(f".{c}" for c in "abcdefghijklmnopqrstuvwxyz"))
+WORD_LIST = (*MARKS, *PLATFORM_WORDS, *DOT_WORDS, *PLATFORM_WORDS_OTHER)  # in any text
+
 # Words after '@' or "my insta is" that are not names ("see you @home", "it's private").
 NOT_NAMES = frozenset((
     "home", "work", "school", "uni", "college", "office", "night", "noon", "midnight", "lunch",

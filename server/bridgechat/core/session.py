@@ -36,11 +36,10 @@ from enum import Enum
 from typing import Literal
 
 from bridgechat.core import protocol
-from bridgechat.core.contact import ContactCheck
+from bridgechat.core.checks import SafetyChecks
 from bridgechat.core.limits import WindowCounter
 from bridgechat.core.protocol import Code, ProtocolError
 from bridgechat.core.text import clean
-from bridgechat.core.watch import WatchList
 
 POLICY_VIOLATION = 1008  # RFC 6455 7.4.1
 REPLACED = (4001, "replaced by a newer connection")
@@ -87,7 +86,7 @@ class Session:
         "allowed",
         "bad",
         "burst",
-        "contact",
+        "checks",
         "exchanged",
         "filled",
         "first_day_burst",
@@ -103,11 +102,10 @@ class Session:
         "rate",
         "tokens",
         "typed_at",
-        "watch",
     )
 
     def __init__(self, limits: Limits = Limits(), now: float = 0.0,
-                 contact: ContactCheck | None = None, watch: WatchList | None = None) -> None:
+                 checks: SafetyChecks | None = None) -> None:
         self.phase = Phase.GREETING
         self.greet_by = now + limits.hello_within
         self.heard_at = now  # the last frame, ping or pong from the member
@@ -126,7 +124,7 @@ class Session:
         self.allowed = True
         # The safety checks, and what they found in the `send` just received: the kind
         # of contact detail (None: none, or exchanged in that room), a watched phrase.
-        self.contact, self.watch = contact, watch
+        self.checks = checks
         self.exchanged: set[str] = set()
         self.held: str | None = None
         self.flagged = False
@@ -152,9 +150,9 @@ class Session:
                     return self.refuse(ProtocolError(
                         Code.TEXT_TOO_LONG if text else Code.TEXT_EMPTY), frame)
                 frame.text = text
-                self.held = (self.contact.find(text) if self.contact is not None
-                             and frame.room not in self.exchanged else None)
-                self.flagged = self.watch is not None and self.watch.hits(text)
+                if self.checks is not None:
+                    self.held, self.flagged = self.checks.inspect(
+                        text, frame.room not in self.exchanged)
                 # Charged now, so that messages still under way count; the broker
                 # refuses it if over, unless it resends a message it already numbered.
                 self.allowed = self.charge(now, 1.0)

@@ -83,7 +83,7 @@ def skeleton(text: str) -> str:
 class WatchList:
     """The deck's phrases in every language, as one expression over skeletons."""
 
-    __slots__ = ("pattern", "size", "squashed")
+    __slots__ = ("ascii_words", "pattern", "size", "squashed")
 
     def __init__(self, phrases: Mapping[str, Iterable[str]]) -> None:
         # Every language's phrases apply to every message: members of one room may
@@ -96,8 +96,8 @@ class WatchList:
         # The phrases without their spaces, to look for in a text without its separators:
         # what every match needs, and cheaper to search, so most messages stop there.
         # (Only the phrases all in ASCII: the others can never be in an ASCII text.)
-        ascii_only = [s.replace(" ", "") for s in folded if s.isascii()]
-        self.squashed = Substrings(ascii_only)
+        self.ascii_words = tuple(s.replace(" ", "") for s in folded if s.isascii())
+        self.squashed = Substrings(self.ascii_words)
 
     def hits(self, text: str) -> bool:
         """Does the message hold a watched phrase?"""
@@ -108,3 +108,7 @@ class WatchList:
                 low.encode("ascii").translate(None, UNSEPARATED)):
             return False
         return self.pattern.search(skeleton(text)) is not None
+
+    def confirm(self, text: str) -> bool:
+        """`hits` without its first look, for a text core/checks.py found may hold one."""
+        return self.pattern is not None and self.pattern.search(skeleton(text)) is not None

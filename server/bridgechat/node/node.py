@@ -24,6 +24,7 @@ from typing import Any
 from bridgechat import matching
 from bridgechat.broker import Broker
 from bridgechat.core import protocol
+from bridgechat.core.checks import SafetyChecks
 from bridgechat.core.contact import ContactCheck, regions_for
 from bridgechat.core.deck import Deck
 from bridgechat.core.franking import KEY_BYTES, FrankingKeys
@@ -64,11 +65,12 @@ class Node:
                              bad_per_minute=settings.bad_frames_per_minute,
                              hello_within=settings.hello_timeout)
         # The safety checks every chat message passes (docs/safety.md), built once.
-        self.contact = (ContactCheck(regions_for(deck.languages()))
-                        if deck.safety.hold_contact_details
-                        or any(d.minors for d in deck.dimensions) else None)
-        watch = WatchList(deck.safety.watch)
-        self.watch = watch if watch.size else None
+        contact = (ContactCheck(regions_for(deck.languages()))
+                   if deck.safety.hold_contact_details
+                   or any(d.minors for d in deck.dimensions) else None)
+        watch: WatchList | None = WatchList(deck.safety.watch)
+        watch = watch if watch is not None and watch.size else None
+        self.checks = SafetyChecks(contact, watch) if contact or watch else None
         self.links = Links(shared.keys)
         # Every open connection here, welcomed or not (for the heartbeat's sweep).
         self.connections: set[Link] = set()
@@ -98,7 +100,7 @@ class Node:
 
     def connect(self, conn: Conn, origin: str = "") -> Link:
         """A new connection; `origin` is its address's keyed hash (never the address)."""
-        link = Link(Session(self.limits, time.monotonic(), self.contact, self.watch), conn, origin)
+        link = Link(Session(self.limits, time.monotonic(), self.checks), conn, origin)
         self.connections.add(link)
         return link
 
