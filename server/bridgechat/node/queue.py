@@ -93,10 +93,12 @@ class WaitingQueue:
             profile=tuple(sorted(f.profile.items())), stances=tuple(sorted(f.stances.items())),
             mode=f.mode, group=f.group, lang=link.session.lang,
         )
-        await self.enqueue(link, ticket)
         constraints = await self.constraints([*pool, ticket])
         waiting = sum(1 for t in pool if t.hold_until <= ticket.since
                       and matching.compatible(ticket, t, constraints))
+        # Nothing awaited between the ticket entering the pool and `queued`: another
+        # node's round may match it at once, and `matched` must not come first.
+        await self.enqueue(link, ticket)
         link.send(protocol.Queued(
             ticket=ticket.id, waiting=waiting,
             eta_s=matching.eta_s(0.0, waiting, ticket.group, self.shared.policy)))
