@@ -100,3 +100,19 @@ def test_the_mask_scan_follows_frames_in_any_pieces_and_stops_at_an_unmasked_one
             pos += len(piece)
         else:
             raise AssertionError("the unmasked frame was not seen")
+
+
+def test_the_mask_scan_reads_whole_frames_one_read_each() -> None:
+    """The usual read, one whole frame, takes a shorter way; it must agree."""
+    sizes = [0, 1, 2, 100, 119, 120, 125, 126, 150, 65535, 65536]
+    frames = [Frame(Opcode.TEXT, b"y" * n).serialize(mask=True, extensions=[]) for n in sizes]
+    scan = MaskScan()
+    assert all(scan.feed(f) for f in frames)
+    for n in (5, 120, 126, 150):
+        assert not MaskScan().feed(Frame(Opcode.TEXT, b"z" * n).serialize(
+            mask=False, extensions=[])), n
+    # Two frames in one read, then one split in two: still followed.
+    assert scan.feed(frames[3] + frames[8]) and scan.feed(frames[8][:50])
+    assert scan.feed(frames[8][50:]) and scan.feed(frames[4])
+    unmasked = Frame(Opcode.TEXT, b"hi").serialize(mask=False, extensions=[])
+    assert not scan.feed(frames[2] + unmasked)
