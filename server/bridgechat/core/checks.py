@@ -42,10 +42,10 @@ class SafetyChecks:
             raise ValueError("no check to run")
         self.contact, self.watch = contact, watch
         kinds: dict[bytes, int] = {}
-        for word in ASCII_WORD_LIST if contact is not None else ():
-            kinds[word.encode("ascii")] = CONTACT
         if contact is not None:
-            kinds[SEVEN] = kinds.get(SEVEN, 0) | DIGITS
+            for word in ASCII_WORD_LIST:
+                kinds[word.encode("ascii")] = CONTACT
+            kinds[SEVEN] = DIGITS  # no word of the list holds a digit
         for word in watch.ascii_words if watch is not None else ():
             key = word.encode("ascii").translate(SQUASH)
             kinds[key] = kinds.get(key, 0) | WATCH

@@ -68,9 +68,9 @@ class Node:
         contact = (ContactCheck(regions_for(deck.languages()))
                    if deck.safety.hold_contact_details
                    or any(d.minors for d in deck.dimensions) else None)
-        watch: WatchList | None = WatchList(deck.safety.watch)
-        watch = watch if watch is not None and watch.size else None
-        self.checks = SafetyChecks(contact, watch) if contact or watch else None
+        watch = WatchList(deck.safety.watch)
+        self.checks = (SafetyChecks(contact, watch if watch.size else None)
+                       if contact is not None or watch.size else None)
         self.links = Links(shared.keys)
         # Every open connection here, welcomed or not (for the heartbeat's sweep).
         self.connections: set[Link] = set()
